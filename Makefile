@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make serve` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DB := build/prestatieafspraken.db
+HOST ?= 127.0.0.1
+PORT ?= 8001
+CSVS := $(wildcard csv/*.csv)
+
+.PHONY: install validate build serve test lint docs clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+validate: $(STAMP)
+	$(BIN)/prestatieafspraken validate
+
+$(DB): $(STAMP) datapackage.yaml loaders/views.yaml $(CSVS) $(wildcard loaders/*.py)
+	$(BIN)/prestatieafspraken build --output $(DB)
+
+build: $(DB)
+
+serve: $(DB)
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/prestatieafspraken serve --db $(DB)
+
+docs: $(STAMP)
+	$(BIN)/prestatieafspraken docs
+
+lint: $(STAMP)
+	$(BIN)/ruff check loaders plugins tests
+
+test: $(STAMP)
+	$(BIN)/ruff check loaders plugins tests
+	$(BIN)/frictionless validate datapackage.yaml
+	$(BIN)/prestatieafspraken build --output $(DB)
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,106 @@
+"""Command line: `prestatieafspraken validate | build | docs | serve`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .build import build as build_database
+from .docs import render_data_model
+from .schema import Package
+from .validate import validate as validate_package
+
+DEFAULT_DB = Path("build/prestatieafspraken.db")
+
+
+def _load(root: Path) -> Package:
+    try:
+        return Package.load(root)
+    except (OSError, ValueError, KeyError) as error:
+        raise click.ClickException(f"{root / 'datapackage.yaml'}:1: (file): cannot read the descriptor: {error}")
+
+
+def _check(package: Package) -> None:
+    problems = validate_package(package)
+    if problems:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(problems)} problem(s) found; nothing was written.", err=True)
+        sys.exit(1)
+
+
+@click.group()
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Folder holding datapackage.yaml and the CSVs.")
+@click.pass_context
+def cli(ctx: click.Context, root: Path) -> None:
+    """Validate and build the prestatieafspraken database."""
+    ctx.obj = root
+
+
+@cli.command()
+@click.pass_obj
+def validate(root: Path) -> None:
+    """Check every CSV against datapackage.yaml; report every problem as file:line: column: text."""
+    package = _load(root)
+    _check(package)
+    click.echo(f"OK: {len(package.resources)} tables valid.")
+
+
+@cli.command()
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
+              show_default=True, help="Where to write the SQLite database.")
+@click.pass_obj
+def build(root: Path, output: Path) -> None:
+    """Validate, then write the SQLite database atomically (the old one stays if anything fails)."""
+    package = _load(root)
+    started = time.monotonic()
+    _check(package)
+    try:
+        counts = build_database(package, output, progress=lambda m: click.echo(m, err=True))
+    except (OSError, ValueError, RuntimeError) as error:
+        raise click.ClickException(f"{output}: build failed, previous database kept: {error}")
+    total = sum(counts.values())
+    click.echo(f"Built {output}: {total:,} rows in {len(counts)} tables in {time.monotonic() - started:.1f} s.")
+
+
+@cli.command()
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("docs/data-model.md"), show_default=True)
+@click.pass_obj
+def docs(root: Path, output: Path) -> None:
+    """Write the data model documentation generated from datapackage.yaml."""
+    output.write_text(render_data_model(_load(root)), encoding="utf-8")
+    click.echo(f"Wrote {output}.")
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB, show_default=True)
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "8001")), type=int, show_default="8001")
+@click.argument("extra", nargs=-1, type=click.UNPROCESSED)
+@click.pass_obj
+def serve(root: Path, db: Path, host: str, port: int, extra: tuple[str, ...]) -> None:
+    """Serve the database read-only with the project's metadata, plugins and settings."""
+    args = datasette_args(root, db) + ["--host", host, "--port", str(port), *extra]
+    os.execvp(args[0], args)
+
+
+def datasette_args(root: Path, db: Path) -> list[str]:
+    """The `datasette serve` command line, with settings from settings.json (shared with the tests)."""
+    settings = json.loads((root / "settings.json").read_text(encoding="utf-8"))
+    args = [str(Path(sys.executable).with_name("datasette")), "serve", "-i", str(db),
+            "--metadata", str(root / "metadata.yml"), "--plugins-dir", str(root / "plugins"),
+            "--template-dir", str(root / "templates")]
+    for key, value in settings.items():
+        args += ["--setting", key, str(value).lower() if isinstance(value, bool) else str(value)]
+    return args
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,141 @@
+"""Structural checks of one CSV file, before any cell is read as a value.
+
+Frictionless would report most of these too, but as a cascade of confusing cell
+errors; here each gets one message that says what is wrong with the file and how
+to save it correctly. The reader also records on which physical line each record
+starts, so later messages can point at lines even when a quoted cell spans several.
+"""
+
+from __future__ import annotations
+
+import csv
+from array import array
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .problems import Problem
+from .schema import Resource
+
+# Dutch Excel saves "CSV" with semicolons; tabs come from copying out of a sheet.
+OTHER_DELIMITERS = {";": "semicolon (;)", "\t": "tab"}
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class FileReport:
+    problems: list[Problem] = field(default_factory=list)
+    # record_lines[i] is the physical line where record i starts (0 = header).
+    record_lines: array = field(default_factory=lambda: array("L"))
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def line_of_record(self, record_number: int) -> int:
+        """Map frictionless' 1-based row number (header = 1) to a physical line."""
+        index = record_number - 1
+        if 0 <= index < len(self.record_lines):
+            return int(self.record_lines[index])
+        return record_number
+
+
+def _decode_problem(display: str, data: bytes, error: UnicodeDecodeError) -> Problem:
+    line = data.count(b"\n", 0, error.start) + 1
+    line_start = data.rfind(b"\n", 0, error.start) + 1
+    column = error.start - line_start + 1
+    byte = data[error.start]
+    hint = ""
+    try:
+        hint = f" (in Windows-1252 that byte is {data[error.start:error.start + 1].decode('cp1252')!r})"
+    except UnicodeDecodeError:
+        pass
+    return Problem(
+        display,
+        line,
+        f"byte {column}",
+        f"byte 0x{byte:02X} is not valid UTF-8{hint}; the file is probably saved as "
+        "Windows-1252/ANSI: save it again as 'CSV UTF-8' and remove the byte-order mark, or convert it "
+        "with `iconv -f WINDOWS-1252 -t UTF-8`",
+    )
+
+
+def check_file(resource: Resource, path: Path, display: str) -> FileReport:
+    report = FileReport()
+    add = report.problems.append
+    if not path.exists():
+        add(Problem(display, 1, "(file)", f"file is missing; table '{resource.name}' needs it, "
+                    f"with the header {','.join(resource.field_names)}"))
+        return report
+    data = path.read_bytes()
+    if not data.strip():
+        add(Problem(display, 1, "(file)", "file is empty; it needs at least the header line "
+                    f"{','.join(resource.field_names)}"))
+        return report
+    if data.startswith(BOM):
+        add(Problem(display, 1, "(file)", "file starts with a UTF-8 byte-order mark (BOM), as Excel "
+                    "writes it; save it as UTF-8 without BOM"))
+        return report
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        add(_decode_problem(display, data, error))
+        return report
+    crlf = data.find(b"\r\n")
+    if crlf >= 0:
+        add(Problem(display, data.count(b"\n", 0, crlf) + 1, "(file)", "line ends with CR LF (Windows "
+                    "line endings); save the file with LF line endings"))
+        return report
+    header_line = text.split("\n", 1)[0]
+    for delimiter, name in OTHER_DELIMITERS.items():
+        if delimiter in header_line and "," not in header_line:
+            add(Problem(display, 1, "(file)", f"the header is separated by {name}, not by commas; "
+                        "save as comma-separated CSV (in Excel: 'CSV UTF-8 (comma delimited)')"))
+            return report
+    _check_records(resource, text, display, report)
+    return report
+
+
+def _check_records(resource: Resource, text: str, display: str, report: FileReport) -> None:
+    add = report.problems.append
+    expected = resource.field_names
+    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    start_line = 1
+    try:
+        for record in reader:
+            index = len(report.record_lines)
+            report.record_lines.append(start_line)
+            if index == 0:
+                _check_header(record, expected, display, add)
+                if report.problems:
+                    return
+            elif not any(cell.strip() for cell in record):
+                add(Problem(display, start_line, "(row)", "empty row; delete it"))
+            elif len(record) != len(expected):
+                add(Problem(display, start_line, "(row)", f"row has {len(record)} cells but the header "
+                            f"has {len(expected)}; check for a missing or extra comma, or a comma inside "
+                            "a value that is not enclosed in double quotes"))
+            start_line = reader.line_num + 1
+    except csv.Error as error:
+        add(Problem(display, reader.line_num or start_line, "(row)", f"broken quoting ({error}); "
+                    "a value with a comma, quote or line break must be enclosed in double quotes, "
+                    'and a quote inside it doubled ("")'))
+
+
+def _check_header(header: list[str], expected: list[str], display: str, add) -> None:  # type: ignore[no-untyped-def]
+    if header == expected:
+        return
+    duplicates = sorted({c for c in header if header.count(c) > 1})
+    for column in duplicates:
+        add(Problem(display, 1, column, f"column '{column}' appears more than once in the header; "
+                    f"the header must be: {','.join(expected)}"))
+    missing = [c for c in expected if c not in header]
+    unknown = [c for c in header if c not in expected]
+    for column in missing:
+        add(Problem(display, 1, column, f"column '{column}' is missing from the header; "
+                    f"the header must be: {','.join(expected)}"))
+    for column in unknown:
+        add(Problem(display, 1, column or "(empty)", f"unknown column '{column}'; remove it or rename it "
+                    f"to one of: {','.join(expected)}"))
+    if not missing and not unknown and not duplicates:
+        add(Problem(display, 1, "(header)", f"columns are out of order; the header must be: "
+                    f"{','.join(expected)}"))

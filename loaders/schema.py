@@ -1,0 +1,162 @@
+"""Read the data package descriptor: the one place where tables and columns are defined."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DESCRIPTOR_NAME = "datapackage.yaml"
+# The repository root: the loader package lives in it (installed editable).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+    description_nl: str
+    description_en: str
+    required: bool = False
+    enum: tuple[str, ...] = ()
+    partial_date: bool = False
+    facet: bool = False
+    searchable: bool = False
+    true_values: tuple[str, ...] = ("true",)
+    false_values: tuple[str, ...] = ("false",)
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def description(self) -> str:
+        """The bilingual description shown to users: Dutch, then English."""
+        return f"{self.description_nl} — {self.description_en}"
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    fields: tuple[str, ...]
+    resource: str
+    reference_fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    path: str
+    title: str
+    description_nl: str
+    description_en: str
+    fields: tuple[Field, ...]
+    primary_key: tuple[str, ...]
+    foreign_keys: tuple[ForeignKey, ...]
+    label_column: str | None = None
+    successor_of: tuple[str, str] | None = None
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def description(self) -> str:
+        return f"{self.description_nl} — {self.description_en}"
+
+
+def _field(raw: dict[str, Any]) -> Field:
+    constraints = raw.get("constraints") or {}
+    return Field(
+        name=raw["name"],
+        type=raw.get("type", "string"),
+        description_nl=raw.get("description", "").strip(),
+        description_en=raw.get("description_en", "").strip(),
+        required=bool(constraints.get("required", False)),
+        enum=tuple(constraints.get("enum") or ()),
+        partial_date=bool(raw.get("partialDate", False)),
+        facet=bool(raw.get("facet", False)),
+        searchable=bool(raw.get("searchable", False)),
+        true_values=tuple(raw.get("trueValues") or ("true",)),
+        false_values=tuple(raw.get("falseValues") or ("false",)),
+        raw=raw,
+    )
+
+
+def _resource(raw: dict[str, Any]) -> Resource:
+    schema = raw["schema"]
+    fks = tuple(
+        ForeignKey(
+            fields=tuple(fk["fields"]),
+            resource=fk["reference"]["resource"] or raw["name"],
+            reference_fields=tuple(fk["reference"]["fields"]),
+        )
+        for fk in schema.get("foreignKeys") or ()
+    )
+    successor = raw.get("successorOf")
+    return Resource(
+        name=raw["name"],
+        path=raw["path"],
+        title=raw.get("title", raw["name"]),
+        description_nl=" ".join(raw.get("description", "").split()),
+        description_en=" ".join(raw.get("description_en", "").split()),
+        fields=tuple(_field(f) for f in schema["fields"]),
+        primary_key=tuple(schema.get("primaryKey") or ()),
+        foreign_keys=fks,
+        label_column=raw.get("labelColumn"),
+        successor_of=tuple(successor) if successor else None,  # type: ignore[arg-type]
+    )
+
+
+@dataclass(frozen=True)
+class Package:
+    """The parsed descriptor plus the directory its relative paths start from."""
+
+    root: Path
+    raw: dict[str, Any]
+
+    @classmethod
+    def load(cls, root: Path | str = ".") -> Package:
+        root = Path(root)
+        path = root / DESCRIPTOR_NAME
+        with path.open(encoding="utf-8") as f:
+            return cls(root=root, raw=yaml.safe_load(f))
+
+    @cached_property
+    def resources(self) -> tuple[Resource, ...]:
+        return tuple(_resource(r) for r in self.raw["resources"])
+
+    def resource(self, name: str) -> Resource:
+        for r in self.resources:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+    @property
+    def title(self) -> str:
+        return str(self.raw.get("title", ""))
+
+    @property
+    def license(self) -> dict[str, str]:
+        return dict((self.raw.get("licenses") or [{}])[0])
+
+    def load_order(self) -> list[Resource]:
+        """Resources ordered so that every referenced table comes before its referrers."""
+        done: list[Resource] = []
+        pending = list(self.resources)
+        while pending:
+            progressed = False
+            for r in list(pending):
+                deps = {fk.resource for fk in r.foreign_keys} - {r.name}
+                if deps <= {d.name for d in done}:
+                    done.append(r)
+                    pending.remove(r)
+                    progressed = True
+            if not progressed:
+                raise ValueError(f"foreign keys form a cycle among {[r.name for r in pending]}")
+        return done

@@ -1,0 +1,26 @@
+"""Show which data release a page comes from (data version, build date, commit) in every footer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datasette import hookimpl
+
+DATABASE = "prestatieafspraken"
+_cache: dict[str, str] = {}
+
+
+async def read_build_info(datasette: Any) -> dict[str, str]:
+    # The database is immutable, so one read per process is enough.
+    if not _cache and DATABASE in datasette.databases:
+        rows = await datasette.get_database(DATABASE).execute("select key, value from build_info")
+        _cache.update({row["key"]: row["value"] for row in rows})
+    return _cache
+
+
+@hookimpl
+def extra_template_vars(datasette: Any) -> Any:
+    async def inner() -> dict[str, Any]:
+        return {"build_info": await read_build_info(datasette)}
+
+    return inner
