@@ -76,7 +76,7 @@ def read_rows(path: Path, resource: Resource) -> Iterator[tuple[Any, ...]]:
         reader = csv.reader(f)
         next(reader)
         for record in reader:
-            yield tuple(cast(value) for cast, value in zip(casters, record))
+            yield tuple(cast(value) for cast, value in zip(casters, record, strict=False))
 
 
 def data_version(package: Package) -> str:

@@ -22,7 +22,8 @@ def _load(root: Path) -> Package:
     try:
         return Package.load(root)
     except (OSError, ValueError, KeyError) as error:
-        raise click.ClickException(f"{root / 'datapackage.yaml'}:1: (file): cannot read the descriptor: {error}")
+        descriptor = root / "datapackage.yaml"
+        raise click.ClickException(f"{descriptor}:1: (file): cannot read the descriptor: {error}") from None
 
 
 def _check(package: Package) -> None:
@@ -64,7 +65,7 @@ def build(root: Path, output: Path) -> None:
     try:
         counts = build_database(package, output, progress=lambda m: click.echo(m, err=True))
     except (OSError, ValueError, RuntimeError) as error:
-        raise click.ClickException(f"{output}: build failed, previous database kept: {error}")
+        raise click.ClickException(f"{output}: build failed, previous database kept: {error}") from None
     total = sum(counts.values())
     click.echo(f"Built {output}: {total:,} rows in {len(counts)} tables in {time.monotonic() - started:.1f} s.")
 
@@ -87,7 +88,7 @@ def docs(root: Path, output: Path) -> None:
 @click.pass_obj
 def serve(root: Path, db: Path, host: str, port: int, extra: tuple[str, ...]) -> None:
     """Serve the database read-only with the project's metadata, plugins and settings."""
-    args = datasette_args(root, db) + ["--host", host, "--port", str(port), *extra]
+    args = [*datasette_args(root, db), "--host", host, "--port", str(port), *extra]
     os.execvp(args[0], args)
 
 

@@ -8,6 +8,7 @@ starts, so later messages can point at lines even when a quoted cell spans sever
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from array import array
 from dataclasses import dataclass, field
@@ -45,10 +46,8 @@ def _decode_problem(display: str, data: bytes, error: UnicodeDecodeError) -> Pro
     column = error.start - line_start + 1
     byte = data[error.start]
     hint = ""
-    try:
+    with contextlib.suppress(UnicodeDecodeError):
         hint = f" (in Windows-1252 that byte is {data[error.start:error.start + 1].decode('cp1252')!r})"
-    except UnicodeDecodeError:
-        pass
     return Problem(
         display,
         line,

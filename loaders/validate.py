@@ -146,7 +146,7 @@ def _constraint_message(resource: Resource, column: str, cell: Any, note: str) -
 
 
 def _foreign_key_problem(resource: Resource, line: int, error: Any, note: str) -> Problem:
-    cells = dict(zip(getattr(error, "field_names", []) or [], getattr(error, "cells", []) or []))
+    cells = dict(zip(getattr(error, "field_names", []) or [], getattr(error, "cells", []) or [], strict=False))
     for fk in resource.foreign_keys:
         values = [_cell_of(error, resource, name) for name in fk.fields]
         if not all(values):
@@ -210,6 +210,6 @@ def _successor_cycles(package: Package, resource: Resource, report: FileReport) 
         if current == start and start not in reported:
             reported.update(chain)
             problems.append(Problem(resource.path, lines[start], successor_column,
-                                    f"successors form a cycle ({' -> '.join(chain + [start])}); "
+                                    f"successors form a cycle ({' -> '.join([*chain, start])}); "
                                     "a partner cannot (indirectly) succeed itself"))
     return problems

@@ -6,6 +6,7 @@ from typing import Any
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
+
 from loaders.schema import PROJECT_ROOT, Package
 from loaders.views import column_descriptions, view_definitions
 
