@@ -171,26 +171,28 @@ def build(package: Package, target: Path, progress: Callable[[str], None] = prin
     os.chmod(tmp, 0o644)
     counts: dict[str, int] = {}
     try:
-        conn = sqlite3.connect(tmp)
+        # Autocommit mode: the one transaction below is explicit, so that deferred
+        # foreign keys (a partner's successor may come later in the file) hold throughout.
+        conn = sqlite3.connect(tmp, isolation_level=None)
         try:
             conn.execute("PRAGMA journal_mode = OFF")
             conn.execute("PRAGMA synchronous = OFF")
             conn.execute("PRAGMA foreign_keys = ON")
-            with conn:
-                conn.execute("PRAGMA defer_foreign_keys = ON")
-                for resource in package.load_order():
-                    counts[resource.name] = _load_table(conn, package, resource, progress)
-                    progress(f"{resource.name}: {counts[resource.name]:,} rows")
-                for resource in package.resources:
-                    _indexes(conn, resource)
-                    _fts(conn, resource)
-                create_views(conn, package)
-                _build_info(conn, package, counts)
+            conn.execute("BEGIN")
+            conn.execute("PRAGMA defer_foreign_keys = ON")
+            for resource in package.load_order():
+                counts[resource.name] = _load_table(conn, package, resource, progress)
+                progress(f"{resource.name}: {counts[resource.name]:,} rows")
+            for resource in package.resources:
+                _indexes(conn, resource)
+                _fts(conn, resource)
+            create_views(conn, package)
+            _build_info(conn, package, counts)
             broken = conn.execute("PRAGMA foreign_key_check").fetchall()
             if broken:
                 raise RuntimeError(f"foreign key check failed after load: {broken[:5]}")
+            conn.execute("COMMIT")
             conn.execute("ANALYZE")
-            conn.commit()
         finally:
             conn.close()
         with open(tmp, "rb+") as f:

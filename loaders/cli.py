@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -64,7 +65,7 @@ def build(root: Path, output: Path) -> None:
     _check(package)
     try:
         counts = build_database(package, output, progress=lambda m: click.echo(m, err=True))
-    except (OSError, ValueError, RuntimeError) as error:
+    except (OSError, ValueError, RuntimeError, sqlite3.Error) as error:
         raise click.ClickException(f"{output}: build failed, previous database kept: {error}") from None
     total = sum(counts.values())
     click.echo(f"Built {output}: {total:,} rows in {len(counts)} tables in {time.monotonic() - started:.1f} s.")
