@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from .build import build as build_database
+from .datapackage_zip import ZIP_NAME, write_zip
 from .docs import render_data_model
 from .schema import Package
 from .validate import validate as validate_package
@@ -65,10 +66,12 @@ def build(root: Path, output: Path) -> None:
     _check(package)
     try:
         counts = build_database(package, output, progress=lambda m: click.echo(m, err=True))
+        archive = write_zip(package, output.parent / ZIP_NAME)
     except (OSError, ValueError, RuntimeError, sqlite3.Error) as error:
         raise click.ClickException(f"{output}: build failed, previous database kept: {error}") from None
     total = sum(counts.values())
     click.echo(f"Built {output}: {total:,} rows in {len(counts)} tables in {time.monotonic() - started:.1f} s.")
+    click.echo(f"Wrote {archive}.")
 
 
 @cli.command()

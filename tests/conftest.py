@@ -11,6 +11,7 @@ import yaml
 from datasette.app import Datasette
 
 from loaders.build import build
+from loaders.datapackage_zip import ZIP_NAME, write_zip
 from loaders.schema import PROJECT_ROOT, Package
 
 ROOT = PROJECT_ROOT
@@ -26,6 +27,7 @@ def package() -> Package:
 def db_path(tmp_path_factory: pytest.TempPathFactory, package: Package) -> Path:
     path = tmp_path_factory.mktemp("db") / f"{DB_NAME}.db"
     build(package, path, progress=lambda _m: None)
+    write_zip(package, path.parent / ZIP_NAME)
     return path
 
 

@@ -1,0 +1,45 @@
+"""What the home page needs beyond Datasette's own: coverage gaps, saved queries, row counts and downloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datasette import hookimpl
+
+from loaders.datapackage_zip import ZIP_NAME
+
+DATABASE = "prestatieafspraken"
+
+
+async def home_vars(datasette: Any) -> dict[str, Any]:
+    if DATABASE not in datasette.databases:
+        return {}
+    db = datasette.get_database(DATABASE)
+    gaps = await db.execute(
+        "select d.title as document, d.period_start as year, c.part_nl, c.part_en, c.status "
+        "from coverage c join documents d on d.id = c.document_id where c.status <> 'opgenomen' "
+        "order by d.period_start desc, d.id, c.status desc, c.id")
+    counts = await db.execute("select substr(key, 6) as name, cast(value as integer) as rows from build_info "
+                              "where key like 'rows.%' order by key")
+    queries = (datasette.metadata("queries", database=DATABASE) or {})
+    return {
+        "home": {
+            "gaps": [dict(r) for r in gaps.rows],
+            "counts": [dict(r) for r in counts.rows],
+            "queries": [{"name": name, "title": q.get("title", name), "fragment": q.get("fragment")}
+                        for name, q in queries.items()],
+            "zip_name": ZIP_NAME,
+            "database": DATABASE,
+        }
+    }
+
+
+@hookimpl
+def extra_template_vars(template: str, datasette: Any) -> Any:
+    if template != "index.html":
+        return None
+
+    async def inner() -> dict[str, Any]:
+        return await home_vars(datasette)
+
+    return inner
