@@ -14,6 +14,7 @@ import click
 from .build import build as build_database
 from .datapackage_zip import ZIP_NAME, write_zip
 from .docs import render_data_model
+from .excel_import import import_excel
 from .schema import Package
 from .validate import validate as validate_package
 
@@ -72,6 +73,27 @@ def build(root: Path, output: Path) -> None:
     total = sum(counts.values())
     click.echo(f"Built {output}: {total:,} rows in {len(counts)} tables in {time.monotonic() - started:.1f} s.")
     click.echo(f"Wrote {archive}.")
+
+
+@cli.command("import-excel")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--table", required=True, help="The table the file holds, e.g. agreements.")
+@click.pass_obj
+def import_excel_command(root: Path, source: Path, table: str) -> None:
+    """Convert a CSV saved by (Dutch) Excel into csv/<table>.csv, if the result validates."""
+    package = _load(root)
+    if table not in {r.name for r in package.resources}:
+        names = ", ".join(r.name for r in package.resources)
+        raise click.ClickException(f"unknown table '{table}'; use one of {names}")
+    result = import_excel(package, table, source)
+    for change in result.changes:
+        click.echo(f"changed: {change}", err=True)
+    if result.problems:
+        for problem in result.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(result.problems)} problem(s) found; csv/{table}.csv was not changed.", err=True)
+        sys.exit(1)
+    click.echo(f"Wrote {package.resource(table).path} from {source}.")
 
 
 @cli.command()

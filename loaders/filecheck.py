@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
+import re
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,12 @@ from .schema import Resource
 # Dutch Excel saves "CSV" with semicolons; tabs come from copying out of a sheet.
 OTHER_DELIMITERS = {";": "semicolon (;)", "\t": "tab"}
 BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# Text cells are plain text: no control characters (they break exports), no markup
+# (it comes from copying web pages), no spreadsheet formulas (they run in Excel).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MARKUP = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>|<!--")
+FORMULA = re.compile(r"^\s*(=|[+\-@]\s*[A-Za-z_][A-Za-z0-9_.]*\s*\()")
 
 
 @dataclass
@@ -70,6 +78,10 @@ def check_file(resource: Resource, path: Path, display: str) -> FileReport:
         add(Problem(display, 1, "(file)", "file is empty; it needs at least the header line "
                     f"{','.join(resource.field_names)}"))
         return report
+    if data.startswith(UTF16_BOMS):
+        add(Problem(display, 1, "(file)", "file is UTF-16 (as Excel's 'Unicode text' writes it); save it as "
+                    "UTF-8 CSV without byte-order mark"))
+        return report
     if data.startswith(BOM):
         add(Problem(display, 1, "(file)", "file starts with a UTF-8 byte-order mark (BOM), as Excel "
                     "writes it; save it as UTF-8 without BOM"))
@@ -97,7 +109,8 @@ def check_file(resource: Resource, path: Path, display: str) -> FileReport:
 def _check_records(resource: Resource, text: str, display: str, report: FileReport) -> None:
     add = report.problems.append
     expected = resource.field_names
-    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    # newline="": split records only at real line ends, not at U+2028 or form feeds inside a cell.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     start_line = 1
     try:
         for record in reader:
@@ -113,7 +126,13 @@ def _check_records(resource: Resource, text: str, display: str, report: FileRepo
                 add(Problem(display, start_line, "(row)", f"row has {len(record)} cells but the header "
                             f"has {len(expected)}; check for a missing or extra comma, or a comma inside "
                             "a value that is not enclosed in double quotes"))
+            else:
+                report.problems.extend(_check_text(resource, record, display, start_line))
             start_line = reader.line_num + 1
+        data_rows = len(report.record_lines) - 1
+        if not report.problems and data_rows < resource.min_rows:
+            add(Problem(display, 2, "(file)", f"file has a header but {data_rows} rows; table '{resource.name}' "
+                        f"needs at least {resource.min_rows}"))
     except csv.Error as error:
         add(Problem(display, reader.line_num or start_line, "(row)", f"broken quoting ({error}); "
                     "a value with a comma, quote or line break must be enclosed in double quotes, "
@@ -138,3 +157,23 @@ def _check_header(header: list[str], expected: list[str], display: str, add) -> 
     if not missing and not unknown and not duplicates:
         add(Problem(display, 1, "(header)", f"columns are out of order; the header must be: "
                     f"{','.join(expected)}"))
+
+
+def _check_text(resource: Resource, record: list[str], display: str, line: int) -> list[Problem]:
+    problems = []
+    for column, value in zip(resource.fields, record, strict=True):
+        if not value or column.type != "string":
+            continue
+        control = CONTROL.search(value)
+        if control:
+            problems.append(Problem(display, line + value.count("\n", 0, control.start()), column.name,
+                                    f"control character U+{ord(control.group()):04X} at position "
+                                    f"{control.start() + 1}; remove it (it is invisible but breaks exports)"))
+        elif column.raw.get("format") != "uri" and MARKUP.search(value):
+            tag = MARKUP.search(value).group()  # type: ignore[union-attr]
+            problems.append(Problem(display, line, column.name, f"text contains HTML markup {tag[:40]!r}; write "
+                                    "plain text (copy the words, not the web page)"))
+        elif FORMULA.match(value):
+            problems.append(Problem(display, line, column.name, f"text starts like a spreadsheet formula "
+                                    f"({value[:20]!r}); write the value itself, not a formula"))
+    return problems

@@ -54,6 +54,7 @@ class Resource:
     foreign_keys: tuple[ForeignKey, ...]
     label_column: str | None = None
     successor_of: tuple[str, str] | None = None
+    min_rows: int = 0
 
     @property
     def field_names(self) -> list[str]:
@@ -110,6 +111,7 @@ def _resource(raw: dict[str, Any]) -> Resource:
         foreign_keys=fks,
         label_column=raw.get("labelColumn"),
         successor_of=tuple(successor) if successor else None,  # type: ignore[arg-type]
+        min_rows=int(raw.get("minRows", 0)),
     )
 
 

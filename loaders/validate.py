@@ -146,17 +146,14 @@ def _constraint_message(resource: Resource, column: str, cell: Any, note: str) -
 
 
 def _foreign_key_problem(resource: Resource, line: int, error: Any, note: str) -> Problem:
-    cells = dict(zip(getattr(error, "field_names", []) or [], getattr(error, "cells", []) or [], strict=False))
-    for fk in resource.foreign_keys:
-        values = [_cell_of(error, resource, name) for name in fk.fields]
-        if not all(values):
-            continue
-        column = ",".join(fk.fields)
-        target = f"csv/{fk.resource}.csv" if fk.resource != resource.name else resource.path
-        if fk.fields[0] in note or len(resource.foreign_keys) == 1 or column in cells:
-            return Problem(resource.path, line, column, f"'{','.join(values)}' does not exist in {target} "
-                           f"({','.join(fk.reference_fields)}); add that row there or correct the reference")
-    return Problem(resource.path, line, "(row)", f"unknown reference: {note}")
+    names = list(getattr(error, "field_names", None) or [])
+    values = [str(v) for v in (getattr(error, "field_cells", None) or [])]
+    target_name = getattr(error, "reference_name", None) or resource.name
+    column = ",".join(names) or "(row)"
+    target = f"csv/{target_name}.csv"
+    reference = ",".join(getattr(error, "reference_field_names", None) or [])
+    return Problem(resource.path, line, column, f"'{','.join(values)}' does not exist in {target} ({reference}); "
+                   "add that row there or correct the reference")
 
 
 def _cell_of(error: Any, resource: Resource, name: str) -> str:
