@@ -1,0 +1,209 @@
+"""/-/charts: saved charts with stable URLs for council reports and web pages.
+
+Each chart is defined once in charts.yml and bound to a canned query. Images are rendered on the server
+with vl-convert (no JavaScript, nothing fetched from elsewhere), so they work in Word, in PDF and on an
+offline intranet. The database is immutable, so a rendered image is kept per data version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import functools
+import json
+import re
+import textwrap
+from typing import Any, NamedTuple
+
+import vl_convert
+import yaml
+from datasette import hookimpl
+from datasette.utils.asgi import NotFound, Response
+
+from loaders.schema import PROJECT_ROOT
+
+DATABASE = "prestatieafspraken"
+CHARTS_FILE = PROJECT_ROOT / "charts.yml"
+SLUG = r"(?P<slug>[a-z0-9-]+)"
+LICENCE = "CC BY 4.0"
+LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
+FALLBACK_SOURCE = "Prestatieafspraken volkshuisvesting Het Hogeland (openbare bron per rij)"
+# Word sizes a picture from its PPI: 2x the pixels of a 96-dpi screen at 192 PPI keeps the chart about
+# 16 cm wide (the text width of an A4 page) and sharp in print.
+PNG_PPI = 192
+PNG_SCALE = 2 * 72 / PNG_PPI  # vl-convert multiplies scale by ppi/72
+MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png", "vl.json": "application/json; charset=utf-8"}
+# In the spec itself rather than a conversion option, so the .vl.json renders Dutch numbers anywhere.
+CONFIG: dict[str, Any] = {
+    "locale": {"number": vl_convert.get_format_locale("nl-NL"),
+               "time": vl_convert.get_time_format_locale("nl-NL")},
+    "title": {"anchor": "start", "fontSize": 16, "subtitleFontSize": 11, "subtitleColor": "#444444",
+              "subtitlePadding": 6, "offset": 12},
+    "axis": {"labelFontSize": 11, "titleFontSize": 12},
+    "view": {"stroke": None},
+}
+
+# (slug, format, data_version) -> rendered bytes; a new data release gets new keys.
+_images: dict[tuple[str, str, str], bytes] = {}
+
+
+@functools.cache
+def charts() -> dict[str, dict[str, Any]]:
+    """charts.yml by slug; read once, since it is part of the deployment like metadata.yml."""
+    loaded = yaml.safe_load(CHARTS_FILE.read_text(encoding="utf-8"))["charts"]
+    for chart in loaded:
+        if not re.fullmatch(r"[a-z0-9-]+", chart["slug"]) or "data" in chart["spec"]:
+            raise ValueError(f"charts.yml: {chart['slug']!r}: slug must match [a-z0-9-]+ and spec has no data key")
+    return {chart["slug"]: chart for chart in loaded}
+
+
+class BoundChart(NamedTuple):
+    """A chart with its query rows and the data release they come from."""
+
+    chart: dict[str, Any]
+    rows: list[dict[str, Any]]
+    sources: list[tuple[str, str]]  # distinct (publisher, url), in row order
+    data_version: str
+    built_on: str
+
+    @property
+    def slug(self) -> str:
+        return str(self.chart["slug"])
+
+    @property
+    def source_line(self) -> str:
+        # A query without source columns still rests on this dataset, whose rows each cite a source.
+        publishers = ", ".join(dict.fromkeys(p for p, _ in self.sources if p)) or FALLBACK_SOURCE
+        return f"Bron: {publishers} · data {self.data_version} ({self.built_on}) · {LICENCE}"
+
+    def spec(self) -> dict[str, Any]:
+        """The Vega-Lite spec with the rows, title and source line inlined: it renders on its own."""
+        subtitle = textwrap.wrap(self.chart.get("note", ""), 90) + textwrap.wrap(self.source_line, 90)
+        spec = copy.deepcopy(self.chart["spec"])
+        return {
+            "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+            "title": {"text": self.chart["title"]["nl"], "subtitle": subtitle},
+            "description": self.chart["alt"]["nl"],
+            "background": "white",
+            "padding": 12,
+            **spec,
+            "data": {"values": self.rows},
+            "config": {**CONFIG, **spec.get("config", {})},
+            "usermeta": {"source": self.source_line, "licence": LICENCE_URL, "data_version": self.data_version},
+        }
+
+
+def chart_or_404(slug: str) -> dict[str, Any]:
+    chart = charts().get(slug)
+    if chart is None:
+        raise NotFound(f"Geen grafiek met de naam {slug} / no chart called {slug}")
+    return chart
+
+
+async def data_release(datasette: Any) -> tuple[str, str]:
+    """(data_version, build date) from build_info: part of every cache key and source line."""
+    rows = await datasette.get_database(DATABASE).execute(
+        "select key, value from build_info where key in ('data_version', 'built_at')")
+    info = {row["key"]: row["value"] for row in rows}
+    return info["data_version"], info["built_at"][:10]
+
+
+async def bind(datasette: Any, request: Any, slug: str) -> BoundChart:
+    """Run the chart's canned query as the visitor, with the same permissions as its own page."""
+    chart = chart_or_404(slug)
+    name = chart["query"]
+    await datasette.ensure_permissions(
+        request.actor, [("view-query", (DATABASE, name)), ("view-database", DATABASE), "view-instance"])
+    query = await datasette.get_canned_query(DATABASE, name, request.actor)
+    if query is None:
+        raise NotFound(f"Opgeslagen query {name} bestaat niet / saved query {name} does not exist")
+    params = {param: "" for param in query.get("params", [])}  # empty parameters match everything
+    result = await datasette.get_database(DATABASE).execute(query["sql"], params)
+    rows = [dict(row) for row in result.rows]
+    sources = list(dict.fromkeys((row.get("source_publisher") or "", row.get("source_url") or "")
+                                 for row in rows if row.get("source_publisher") or row.get("source_url")))
+    return BoundChart(chart, rows, sources, *await data_release(datasette))
+
+
+async def render(bound: BoundChart, fmt: str) -> tuple[bytes, bool]:
+    """The image bytes and whether they came from the cache; never fetches a URL."""
+    key = (bound.slug, fmt, bound.data_version)
+    if key in _images:
+        return _images[key], True
+    if fmt == "svg":
+        svg = await asyncio.to_thread(vl_convert.vegalite_to_svg, bound.spec(), allowed_base_urls=[])
+        _images[key] = svg.encode("utf-8")
+    else:
+        _images[key] = await asyncio.to_thread(
+            vl_convert.vegalite_to_png, bound.spec(), scale=PNG_SCALE, ppi=PNG_PPI, allowed_base_urls=[])
+    return _images[key], False
+
+
+def svg_size(svg: bytes) -> tuple[int, int]:
+    match = re.search(rb'<svg[^>]*?width="([\d.]+)"[^>]*?height="([\d.]+)"', svg)
+    return (round(float(match[1])), round(float(match[2]))) if match else (640, 400)
+
+
+async def gallery(datasette: Any, request: Any) -> Response:
+    html = await datasette.render_template(
+        "charts_gallery.html", {"charts": list(charts().values())}, request=request)
+    return Response.html(html)
+
+
+async def chart_page(datasette: Any, request: Any) -> Response:
+    bound = await bind(datasette, request, request.url_vars["slug"])
+    width, height = svg_size((await render(bound, "svg"))[0])
+    query = bound.chart["query"]
+    base = f"/-/charts/{bound.slug}"
+    chart_urls = {
+        "svg": f"{base}.svg", "png": f"{base}.png", "spec": f"{base}.vl.json", "embed": f"{base}/embed",
+        "query": f"/{DATABASE}/{query}", "csv": f"/{DATABASE}/{query}.csv",
+        "json": f"/{DATABASE}/{query}.json?_shape=array",
+    }
+    context = {
+        "chart": bound.chart, "bound": bound, "chart_urls": chart_urls, "width": width, "height": height,
+        "columns": list(bound.rows[0]) if bound.rows else [], "licence": LICENCE, "licence_url": LICENCE_URL,
+        "png_url": datasette.absolute_url(request, chart_urls["png"]),
+        "embed_url": datasette.absolute_url(request, chart_urls["embed"]),
+    }
+    return Response.html(await datasette.render_template("chart.html", context, request=request))
+
+
+async def embed_page(datasette: Any, request: Any) -> Response:
+    bound = await bind(datasette, request, request.url_vars["slug"])
+    svg, _ = await render(bound, "svg")
+    context = {"chart": bound.chart, "bound": bound, "svg": svg.decode("utf-8"),
+               "licence": LICENCE, "licence_url": LICENCE_URL}
+    return Response.html(await datasette.render_template("chart_embed.html", context, request=request))
+
+
+async def chart_file(datasette: Any, request: Any) -> Response:
+    """SVG, PNG or the Vega-Lite spec, cacheable for a day and revalidated by data version."""
+    slug, fmt = request.url_vars["slug"], request.url_vars["fmt"]
+    chart_or_404(slug)
+    etag = f'"{(await data_release(datasette))[0]}-{slug}-{fmt}"'
+    headers = {"Cache-Control": "public, max-age=86400", "ETag": etag}
+    if request.headers.get("if-none-match") == etag:
+        return Response("", status=304, headers=headers)
+    bound = await bind(datasette, request, slug)
+    if fmt == "vl.json":
+        body = json.dumps(bound.spec(), ensure_ascii=False, indent=2).encode("utf-8")
+    else:
+        body, hit = await render(bound, fmt)
+        headers["X-Chart-Cache"] = "hit" if hit else "miss"
+    return Response(body, headers=headers, content_type=MEDIA_TYPES[fmt])
+
+
+@hookimpl
+def register_routes() -> list[tuple[str, Any]]:
+    return [
+        (r"^/-/charts$", gallery),
+        (rf"^/-/charts/{SLUG}$", chart_page),
+        (rf"^/-/charts/{SLUG}/embed$", embed_page),
+        (rf"^/-/charts/{SLUG}\.(?P<fmt>svg|png|vl\.json)$", chart_file),
+    ]
+
+
+@hookimpl
+def menu_links() -> list[dict[str, str]]:
+    return [{"href": "/-/charts", "label": "Grafieken / Charts"}]

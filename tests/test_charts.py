@@ -1,0 +1,258 @@
+"""Saved charts (/-/charts): every chart in charts.yml is bound to an existing saved query, shows its data,
+source and licence, renders to a real SVG and PNG with the source inside, is cached per data version,
+and no page loads anything from another origin (the site must work on an offline intranet)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sqlite3
+import struct
+import xml.etree.ElementTree as ET
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from datasette.app import Datasette
+
+from loaders.schema import PROJECT_ROOT
+
+DB = "prestatieafspraken"
+CHARTS: list[dict[str, Any]] = yaml.safe_load((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]
+SLUGS = [chart["slug"] for chart in CHARTS]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    assert data.startswith(PNG_SIGNATURE), "not a PNG"
+    chunks, pos = [], len(PNG_SIGNATURE)
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos:pos + 4])
+        chunks.append((data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]))
+        pos += 12 + length
+    return chunks
+
+
+def png_info(data: bytes) -> dict[str, int]:
+    """Width, height, pixels per metre and how varied the pixels are, without an imaging library.
+
+    `distinct_bytes` counts the byte values in the decompressed (still filtered) scanlines: one flat colour
+    gives a handful, a drawn chart with anti-aliased text gives well over a hundred. `distinct_rows` counts
+    different scanlines, so an image with only one colour per row does not pass either."""
+    chunks = png_chunks(data)
+    width, height = struct.unpack(">II", chunks[0][1][:8])
+    raw = zlib.decompress(b"".join(body for kind, body in chunks if kind == b"IDAT"))
+    stride = len(raw) // height
+    rows = {raw[i * stride + 1:(i + 1) * stride] for i in range(height)}
+    phys = next((struct.unpack(">I", body[:4])[0] for kind, body in chunks if kind == b"pHYs"), 0)
+    return {"width": width, "height": height, "ppm": phys, "distinct_bytes": len(set(raw)),
+            "distinct_rows": len(rows)}
+
+
+def assert_not_blank(data: bytes) -> None:
+    info = png_info(data)
+    assert info["distinct_bytes"] > 64, info
+    assert info["distinct_rows"] > 10, info
+
+
+def query_rows(db_path: Path, sql: str) -> list[dict[str, Any]]:
+    conn = sqlite3.connect(db_path)
+    conn.row_factory = sqlite3.Row
+    return [dict(row) for row in conn.execute(sql)]
+
+
+def foreign_assets(page: str) -> list[str]:
+    """Scripts, stylesheets, images, frames and fonts that would load from another origin."""
+    tags = re.findall(r"<(?:script|link|img|iframe|source|embed|object)\b[^>]*>", page, flags=re.I)
+    urls = [m for tag in tags for m in re.findall(r'(?:src|href|data)\s*=\s*"([^"]*)"', tag)
+            if not tag.lower().startswith("<a")]
+    css_urls = re.findall(r"url\(\s*['\"]?([^'\")]+)", page) + re.findall(r"@import\s+['\"]([^'\"]+)", page)
+    return [u for u in urls + css_urls if re.match(r"^(https?:)?//", u.strip(), flags=re.I)]
+
+
+def test_charts_yml_is_well_formed() -> None:
+    assert len(CHARTS) >= 5
+    assert len(set(SLUGS)) == len(SLUGS), "duplicate slug"
+    metadata = yaml.safe_load((PROJECT_ROOT / "metadata.yml").read_text(encoding="utf-8"))
+    queries = metadata["databases"][DB]["queries"]
+    for chart in CHARTS:
+        assert re.fullmatch(r"[a-z0-9-]+", chart["slug"]), chart["slug"]
+        assert chart["query"] in queries, f"{chart['slug']}: saved query {chart['query']} not in metadata.yml"
+        for field in ("title", "description", "alt"):
+            assert chart[field]["nl"].strip() and chart[field]["en"].strip(), (chart["slug"], field)
+        assert "data" not in chart["spec"], f"{chart['slug']}: the plugin injects the data"
+
+
+def test_theme_chart_says_2024_is_missing() -> None:
+    chart = next(c for c in CHARTS if c["query"] == "agreements_per_theme_kind")
+    assert "2024" in chart["description"]["nl"] and "ontbreken" in chart["description"]["nl"]
+    assert "2024" in chart["description"]["en"] and "missing" in chart["description"]["en"]
+
+
+async def test_gallery_lists_every_chart(ds: Datasette) -> None:
+    page = await ds.client.get("/-/charts")
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    for chart in CHARTS:
+        assert f'href="/-/charts/{chart["slug"]}"' in page.text
+        assert f'src="/-/charts/{chart["slug"]}.svg"' in page.text
+        assert chart["title"]["nl"] in text and chart["description"]["nl"] in text
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+async def test_chart_page_shows_chart_data_and_source(ds: Datasette, db_path: Path, slug: str) -> None:
+    chart = next(c for c in CHARTS if c["slug"] == slug)
+    page = await ds.client.get(f"/-/charts/{slug}")
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert chart["title"]["nl"] in text and chart["title"]["en"] in text
+    assert chart["alt"]["nl"] in text and chart["alt"]["en"] in text
+    assert f'<img src="/-/charts/{slug}.svg" alt="{html.escape(chart["alt"]["nl"])}"' in page.text.replace(
+        "&#39;", "&#x27;")
+    query = (await ds.client.get(f"/{DB}/{chart['query']}.json?_shape=array")).json()
+    assert query, f"saved query {chart['query']} returns no rows"
+    for row in query:
+        for value in row.values():
+            if value is not None:
+                assert f"<td>{value}</td>" in text, (slug, value)
+    info = dict(sqlite3.connect(db_path).execute("select key, value from build_info").fetchall())
+    assert "Bron: " in text and info["data_version"] in text and info["built_at"][:10] in text
+    assert "https://creativecommons.org/licenses/by/4.0/" in page.text
+    for publisher, url in {(r.get("source_publisher"), r.get("source_url")) for r in query}:
+        assert publisher is None or publisher in text
+        assert url is None or f'href="{html.escape(url)}"' in page.text
+
+
+async def test_sloop_en_nieuwbouw_values(ds: Datasette) -> None:
+    page = (await ds.client.get("/-/charts/sloop-en-nieuwbouw")).text
+    assert "<td>547</td>" in page and "<td>620</td>" in page
+    spec = (await ds.client.get("/-/charts/sloop-en-nieuwbouw.vl.json")).json()
+    assert sorted(row["homes"] for row in spec["data"]["values"]) == [547, 620]
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+async def test_every_local_link_on_the_chart_page_answers(ds: Datasette, slug: str) -> None:
+    page = (await ds.client.get(f"/-/charts/{slug}")).text
+    links = set(re.findall(r'(?:href|src)="(/[^"]*)"', page))
+    query = next(c for c in CHARTS if c["slug"] == slug)["query"]
+    for wanted in (f"/{DB}/{query}.csv", f"/{DB}/{query}.json?_shape=array", f"/-/charts/{slug}.png",
+                   f"/-/charts/{slug}.svg", f"/-/charts/{slug}.vl.json", f"/-/charts/{slug}/embed"):
+        assert html.escape(wanted) in {html.escape(link) for link in links} or wanted in links, wanted
+    for link in links:
+        response = await ds.client.get(html.unescape(link))
+        assert response.status_code == 200, link
+    csv_text = (await ds.client.get(f"/{DB}/{query}.csv")).text
+    assert len(csv_text.splitlines()) >= 2
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+async def test_svg_is_valid_and_carries_title_and_source(ds: Datasette, slug: str) -> None:
+    chart = next(c for c in CHARTS if c["slug"] == slug)
+    response = await ds.client.get(f"/-/charts/{slug}.svg")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    root = ET.fromstring(response.content)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    text = " ".join(root.itertext())
+    assert chart["title"]["nl"] in text
+    assert "Bron:" in text and "CC BY 4.0" in text
+    assert "http://" not in response.text.replace("http://www.w3.org/", "")
+    assert "https://" not in response.text
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+async def test_png_is_a_sharp_a4_sized_picture(ds: Datasette, slug: str) -> None:
+    response = await ds.client.get(f"/-/charts/{slug}.png")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/png"
+    info = png_info(response.content)
+    assert info["width"] >= 1000, info
+    assert 150 <= info["height"] <= 3000, info
+    # 192 ppi (7559 px per metre): Word inserts it at its print size, about 16 cm wide on A4
+    assert info["ppm"] == 7559, info
+    assert 12 <= info["width"] / info["ppm"] * 100 <= 17.5, info
+    assert_not_blank(response.content)
+
+
+async def test_dutch_number_format_in_the_image(ds: Datasette) -> None:
+    svg = (await ds.client.get("/-/charts/ambitiekader-kerncijfers.svg")).text
+    assert "meer dan 48.000 inwoners" in svg
+    assert "minstens 5.600 woningen" in svg
+
+
+@pytest.mark.parametrize(("slug", "fmt"), [(slug, fmt) for slug in SLUGS for fmt in ("svg", "png")])
+async def test_images_are_cached_per_data_version(ds: Datasette, db_path: Path, slug: str, fmt: str) -> None:
+    first = await ds.client.get(f"/-/charts/{slug}.{fmt}")
+    second = await ds.client.get(f"/-/charts/{slug}.{fmt}")
+    assert first.headers["x-chart-cache"] in ("hit", "miss")
+    assert second.headers["x-chart-cache"] == "hit"
+    assert first.content == second.content
+    data_version = dict(sqlite3.connect(db_path).execute("select key, value from build_info").fetchall())[
+        "data_version"]
+    assert second.headers["cache-control"] == "public, max-age=86400"
+    etag = second.headers["etag"]
+    assert data_version in etag and slug in etag
+    not_modified = await ds.client.get(f"/-/charts/{slug}.{fmt}", headers={"if-none-match": etag})
+    assert not_modified.status_code == 304
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+async def test_spec_is_self_contained(ds: Datasette, slug: str) -> None:
+    chart = next(c for c in CHARTS if c["slug"] == slug)
+    response = await ds.client.get(f"/-/charts/{slug}.vl.json")
+    assert response.status_code == 200
+    spec = response.json()
+    assert spec["$schema"].endswith("/vega-lite/v5.json")
+    rows = (await ds.client.get(f"/{DB}/{chart['query']}.json?_shape=array")).json()
+    assert spec["data"]["values"] == rows
+    assert spec["title"]["text"] == chart["title"]["nl"]
+    assert any("Bron:" in line for line in spec["title"]["subtitle"])
+    assert spec["config"]["locale"]["number"]["decimal"] == ","
+    assert '"url"' not in json.dumps(spec), "a spec must not load data from a URL"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+async def test_embed_page_is_minimal_and_self_contained(ds: Datasette, db_path: Path, slug: str) -> None:
+    chart = next(c for c in CHARTS if c["slug"] == slug)
+    page = await ds.client.get(f"/-/charts/{slug}/embed")
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert chart["title"]["nl"] in text
+    assert "<svg" in page.text and "<script" not in page.text and "<link" not in page.text
+    data_version = dict(sqlite3.connect(db_path).execute("select key, value from build_info").fetchall())[
+        "data_version"]
+    assert "Bron: " in text and data_version in text and "CC BY 4.0" in text
+    assert 'href="https://creativecommons.org/licenses/by/4.0/"' in page.text
+
+
+@pytest.mark.parametrize("path", ["/-/charts/bestaat-niet", "/-/charts/bestaat-niet.svg",
+                                  "/-/charts/bestaat-niet.png", "/-/charts/bestaat-niet.vl.json",
+                                  "/-/charts/bestaat-niet/embed", "/-/charts/Hoofd_Letters",
+                                  "/-/charts/top3_2024", "/-/charts/top3-2024.gif"])
+async def test_unknown_chart_is_a_clean_404(ds: Datasette, path: str) -> None:
+    response = await ds.client.get(path)
+    assert response.status_code == 404, path
+    assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("path", ["/-/charts", *(f"/-/charts/{s}" for s in SLUGS),
+                                  *(f"/-/charts/{s}/embed" for s in SLUGS)])
+async def test_no_page_loads_from_another_origin(ds: Datasette, path: str) -> None:
+    page = await ds.client.get(path)
+    assert page.status_code == 200
+    assert foreign_assets(page.text) == [], path
+
+
+def test_foreign_asset_check_catches_cdns() -> None:
+    page = ('<script src="https://cdn.jsdelivr.net/npm/vega"></script>'
+            '<link rel="stylesheet" href="//fonts.googleapis.com/css">'
+            '<a href="https://hoheg.nl/">bron</a><img src="/-/charts/x.svg">')
+    assert foreign_assets(page) == ["https://cdn.jsdelivr.net/npm/vega", "//fonts.googleapis.com/css"]
+
+
+async def test_menu_links_to_the_gallery(ds: Datasette) -> None:
+    page = await ds.client.get("/")
+    assert 'href="/-/charts"' in page.text
