@@ -43,3 +43,16 @@ test: $(STAMP)
 
 clean:
 	rm -rf build .pytest_cache
+
+# Benchmarks and load test (not part of `make test`); see bench/results.md and bench/loadtest.md.
+.PHONY: bench bench-quick loadtest
+
+bench: $(STAMP)
+	timeout 2400 $(BIN)/python -m bench.run
+
+bench-quick: $(STAMP)
+	timeout 900 $(BIN)/python -m bench.run --quick
+
+loadtest: $(DB)
+	command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
+	timeout 300 $(BIN)/python -m bench.loadtest --db $(DB) --connections 64 --seconds 60

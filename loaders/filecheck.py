@@ -144,7 +144,7 @@ def _check_header(header: list[str], expected: list[str], display: str, add) -> 
         return
     duplicates = sorted({c for c in header if header.count(c) > 1})
     for column in duplicates:
-        add(Problem(display, 1, column, f"column '{column}' appears more than once in the header; "
+        add(Problem(display, 1, column or "(empty)", f"column '{column}' appears more than once in the header; "
                     f"the header must be: {','.join(expected)}"))
     missing = [c for c in expected if c not in header]
     unknown = [c for c in header if c not in expected]

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from datasette import hookimpl
 
 DATABASE = "prestatieafspraken"
-_cache: dict[str, str] = {}
+# The database is immutable, so one read per Datasette instance is enough.
+_cache: WeakKeyDictionary[Any, dict[str, str]] = WeakKeyDictionary()
 
 
 async def read_build_info(datasette: Any) -> dict[str, str]:
-    # The database is immutable, so one read per process is enough.
-    if not _cache and DATABASE in datasette.databases:
+    if datasette not in _cache and DATABASE in datasette.databases:
         rows = await datasette.get_database(DATABASE).execute("select key, value from build_info")
-        _cache.update({row["key"]: row["value"] for row in rows})
-    return _cache
+        _cache[datasette] = {row["key"]: row["value"] for row in rows}
+    return _cache.get(datasette, {})
 
 
 @hookimpl

@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 from urllib.parse import quote
+from weakref import WeakKeyDictionary
 
 from datasette import hookimpl
 from markupsafe import Markup, escape
@@ -19,7 +20,8 @@ from markupsafe import Markup, escape
 from loaders.schema import PROJECT_ROOT, Package
 
 DATABASE = "prestatieafspraken"
-_labels: dict[str, dict[str, tuple[str, str | None]]] = {}
+# One label cache per Datasette instance (a test process may run several, on different databases).
+_labels: WeakKeyDictionary[Any, dict[str, dict[str, tuple[str, str | None]]]] = WeakKeyDictionary()
 
 
 @cache
@@ -36,12 +38,13 @@ def outbound() -> dict[tuple[str, str], tuple[str, str]]:
 
 
 async def labels(datasette: Any, table: str, label_column: str) -> dict[str, tuple[str, str | None]]:
-    if table not in _labels:
+    cache = _labels.setdefault(datasette, {})
+    if table not in cache:
         url = "url" if table == "sources" else "NULL"
         rows = await datasette.get_database(DATABASE).execute(
             f'select id, "{label_column}", {url} from "{table}"')
-        _labels[table] = {row[0]: (row[1], row[2]) for row in rows}
-    return _labels[table]
+        cache[table] = {row[0]: (row[1], row[2]) for row in rows}
+    return cache[table]
 
 
 @hookimpl

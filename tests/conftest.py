@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -39,7 +38,7 @@ def make_datasette(db_path: Path) -> Datasette:
     return Datasette(
         immutables=[str(db_path)],
         metadata=metadata,
-        plugins_dir=os.environ.get("PLUGINS_DIR", str(ROOT / "plugins")),
+        plugins_dir=str(ROOT / "plugins"),
         template_dir=str(ROOT / "templates"),
         settings=settings,
     )

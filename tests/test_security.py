@@ -92,7 +92,6 @@ async def test_very_long_query_string_is_handled(ds: Datasette) -> None:
 @pytest.fixture(scope="module")
 def live_server(db_path: Path, tmp_path_factory: pytest.TempPathFactory):
     """A real `datasette serve`, configured as `make serve` configures it."""
-    import os
     import socket
     import subprocess
     import time
@@ -105,8 +104,6 @@ def live_server(db_path: Path, tmp_path_factory: pytest.TempPathFactory):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     args = [*datasette_args(PROJECT_ROOT, db_path), "--host", "127.0.0.1", "--port", str(port)]
-    if os.environ.get("PLUGINS_DIR"):
-        args[args.index("--plugins-dir") + 1] = os.environ["PLUGINS_DIR"]
     log = tmp_path_factory.mktemp("server") / "server.log"
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     base = f"http://127.0.0.1:{port}"

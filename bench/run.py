@@ -1,0 +1,288 @@
+"""`make bench`: generate data at scales 1, 100 and 1000, benchmark the loader and the site, write results.
+
+    .venv/bin/python -m bench.run                 # everything, about 20 minutes on 2 cores
+    .venv/bin/python -m bench.run --quick         # scales 1 and 100, short runs (~3 minutes)
+
+Writes bench/results.json and bench/results.md. Every step has a timeout; a step that times out is
+reported as a missed goal, not waited for. Servers listen on 127.0.0.1 only and are stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from loaders.schema import PROJECT_ROOT, Package
+
+from . import generate, loader, serving
+from .common import BENCH_DIR, SCRATCH, machine_info
+
+SERVING_SCALE = 1000
+P95_GOAL_MS = 100
+OVERHEAD_GOAL = 1.10
+LOADER_GOAL = 2.0
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def data_stamp() -> str:
+    digest = hashlib.sha256()
+    for path in [PROJECT_ROOT / "datapackage.yaml", BENCH_DIR / "generate.py",
+                 *sorted((PROJECT_ROOT / "csv").glob("*.csv"))]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def ensure_data(scale: int) -> tuple[Path, float | None]:
+    """bench/data/<scale>, generated again only when the schema, the real data or the generator changed."""
+    out = generate.DATA_DIR / str(scale)
+    stamp = out / ".stamp"
+    if stamp.exists() and stamp.read_text() == data_stamp():
+        return out, None
+    started = time.monotonic()
+    generate.generate(scale, out, log=lambda m: None)
+    stamp.write_text(data_stamp())
+    return out, round(time.monotonic() - started, 1)
+
+
+def validation_phases(root: Path) -> dict[str, float]:
+    """Where validation spends its time: structural file checks, frictionless, own date checks."""
+    from loaders import validate as v
+    from loaders.filecheck import check_file
+
+    package = Package.load(root)
+    t = time.monotonic()
+    reports = {r.name: check_file(r, root / r.path, r.path) for r in package.resources}
+    filecheck_s = time.monotonic() - t
+    t = time.monotonic()
+    v._frictionless_problems(package, list(package.resources), reports)
+    frictionless_s = time.monotonic() - t
+    t = time.monotonic()
+    for r in package.resources:
+        v._partial_date_problems(package, r, reports[r.name])
+    dates_s = time.monotonic() - t
+    total = filecheck_s + frictionless_s + dates_s
+    return {"filecheck_s": round(filecheck_s, 1), "frictionless_s": round(frictionless_s, 1),
+            "dates_s": round(dates_s, 1), "frictionless_share": round(frictionless_s / total, 2)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="scales 1 and 100, serving at 100, short runs")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=3, help="wrk duration per request and target")
+    parser.add_argument("--timeout", type=float, default=900, help="per loader step at the largest scale")
+    args = parser.parse_args(argv)
+    scales = [1, 100] if args.quick else [1, 100, 1000]
+    serving_scale = 100 if args.quick else SERVING_SCALE
+    seconds = 1 if args.quick else args.seconds
+    started = time.monotonic()
+    SCRATCH.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"date": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+                               "machine": machine_info(), "scales": scales, "loader": [], "generate_s": {}}
+    for scale in scales:
+        log(f"scale {scale}: data")
+        root, gen_s = ensure_data(scale)
+        results["generate_s"][str(scale)] = gen_s
+        log(f"scale {scale}: loader (generated in {gen_s} s)" if gen_s else f"scale {scale}: loader")
+        timeout = args.timeout if scale >= 1000 else 300
+        results["loader"].append(loader.bench_scale(scale, root, timeout, separate_validate=scale < 1000,
+                                                    prototype=scale < 1000))
+        log(f"  {json.dumps(results['loader'][-1])[:300]}")
+        if scale == 100:
+            results["validation_phases_scale_100"] = validation_phases(root)
+    db = generate.DATA_DIR / str(serving_scale) / "prestatieafspraken.db"
+    by_scale = {r["scale"]: r for r in results["loader"]}
+    if not by_scale.get(serving_scale, {}).get("db_ok"):
+        serving_scale = max(s for s, r in by_scale.items() if r.get("db_ok"))
+        db = generate.DATA_DIR / str(serving_scale) / "prestatieafspraken.db"
+    log(f"serving at scale {serving_scale}")
+    results["serving_scale"] = serving_scale
+    results["serving"] = serving.bench_serving(db.resolve(), args.concurrency, seconds, log)
+    results["total_minutes"] = round((time.monotonic() - started) / 60, 1)
+    (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    (BENCH_DIR / "results.md").write_text(render(results), encoding="utf-8")
+    log(f"wrote bench/results.md and bench/results.json in {results['total_minutes']} min")
+    return 0
+
+
+# --- report ---------------------------------------------------------------------------------------
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None or value == {}:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _met(ok: bool) -> str:
+    return "**met**" if ok else "**missed**"
+
+
+def _step(step: dict[str, Any] | None) -> str:
+    if not step:
+        return "— | — | —"
+    if step.get("timed_out"):
+        return f"timeout ({_fmt(step['seconds'], 0)} s) | — | {_fmt(step['peak_rss_mb'], 0)}"
+    if not step.get("ok"):
+        return "failed | — | —"
+    return f"{_fmt(step['seconds'])} | {_fmt(step['rows_per_s'])} | {_fmt(step['peak_rss_mb'], 0)}"
+
+
+def render(r: dict[str, Any]) -> str:
+    m = r["machine"]
+    s = r["serving"]
+    out = ["# Benchmarks (`make bench`)", "",
+           f"Run {r['date']} in {r['total_minutes']} min. Generated by `bench/run.py`; numbers from one run on a "
+           "shared, noisy machine: compare the ratios measured side by side in this run, not absolute figures "
+           "across runs.", "",
+           "## Machine and versions", "",
+           "| | |", "|---|---|",
+           f"| CPU | {m['cpu']}, {m['cores']} cores |", f"| memory | {m['memory_gb']} GB |",
+           f"| OS | {m['os']} |", f"| Python / SQLite | {m['python']} / {m['sqlite']} |",
+           *[f"| {k} | {v} |" for k, v in m["packages"].items()],
+           f"| wrk | {m['wrk']} |", f"| nginx | {m['nginx']} |",
+           f"| load average at start | {', '.join(f'{x:.2f}' for x in m['load_average_at_start'])} |", ""]
+
+    # Loader
+    out += ["## Loader: validate and build against `sqlite-utils insert --csv`", "",
+            "Synthetic data from `bench/generate.py` (seeded; scale 1 = today's rows). `build` = validate + load "
+            "+ indexes + full-text index + data-package zip (what `prestatieafspraken build` does); the baseline "
+            "loads the same CSVs with `sqlite-utils insert --csv`, one call per table, no checks, no indexes. "
+            "`prototype` = `bench/fastcheck.py` (streaming structural checks + compiled row checks instead of "
+            "frictionless) followed by the same build. Peak memory = the child's own maximum RSS (wait4).", "",
+            "| scale | rows | CSV MB | step | seconds | rows/s | peak MB |", "|---:|---:|---:|---|---:|---:|---:|"]
+    for x in r["loader"]:
+        for label, key in (("validate", "validate"), ("build (validate + build)", "build"),
+                           ("baseline sqlite-utils", "baseline"), ("prototype validate", "prototype_validate"),
+                           ("prototype build", "prototype_build")):
+            if key in x:
+                out.append(f"| {x['scale']:,} | {x['rows']:,} | {x['csv_mb']} | {label} | {_step(x[key])} |")
+    out.append("")
+    largest = r["loader"][-1]
+    ratio = largest.get("ratio_build_to_baseline")
+    proto = largest.get("ratio_prototype_to_baseline")
+    peaks = [(x["scale"], x["build"]["peak_rss_mb"]) for x in r["loader"]]
+    flat = peaks[-1][1] <= 2 * max(peaks[0][1], 150)
+    phases = r.get("validation_phases_scale_100") or {}
+    out += [f"- Goal: at scale {largest['scale']:,} validate + build at most {LOADER_GOAL:g}x the baseline: "
+            f"{_met(bool(ratio) and ratio <= LOADER_GOAL)} — {_fmt(ratio, 2)}x"
+            + (f" (build timed out after {largest['build']['seconds']:.0f} s)" if largest["build"].get("timed_out")
+               else "") + f"; the prototype: {_fmt(proto, 2)}x.",
+            f"- Goal: peak memory flat as data grows: {_met(flat)} — build peak "
+            + ", ".join(f"{mb:,.0f} MB at scale {sc:,}" for sc, mb in peaks) + ".",
+            f"- Where validation time goes (scale 100): structural file checks {phases.get('filecheck_s')} s, "
+            f"frictionless rows/keys {phases.get('frictionless_s')} s ({phases.get('frictionless_share', 0):.0%}), "
+            f"date checks {phases.get('dates_s')} s.", ""]
+
+    # Serving
+    out += [f"## Serving at scale {r['serving_scale']:,}", "",
+            f"wrk, {s['concurrency']} connections, {s['seconds_per_request']:g} s per request and target, the three "
+            "targets back to back per request. **ours** = `prestatieafspraken serve` (metadata, plugins, templates, "
+            "settings.json); **bare** = `datasette serve -i` on the same file (no metadata, plugins dir or "
+            "templates; datasette-vega is still loaded because Datasette 0.65 loads every installed plugin); bare "
+            "runs a saved query's SQL as `?sql=` (and the search query with `:q` instead of `fts_query(:q)`). "
+            "**sqlite3** = the request's SQL statements through Python's sqlite3 in as many threads (the floor). "
+            "No `Accept-Encoding`, no `If-None-Match`: every request is served in full. Latencies in ms.", "",
+            "| request | ours p50 | ours p95 | ours p99 | ours req/s | bare p50 | bare p95 | bare p99 | bare req/s "
+            "| sqlite3 p50 | sqlite3 p95 | ours/bare p50 |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    within = []
+    slow_queries = []
+    for x in s["latency"]:
+        o, b, f = x["ours"], x["bare"], x["sqlite3"]
+        ratio = x.get("ratio_p50_ours_to_bare")
+        if ratio:
+            within.append((x["name"], ratio))
+        if x["kind"] == "saved query" and (o.get("p95_ms") or 1e9) >= P95_GOAL_MS:
+            slow_queries.append((x["name"].removeprefix("query "), o.get("p95_ms")))
+        errors = "" if not o.get("errors") else f" ({o['errors']} errors)"
+        out.append(f"| {x['name']}{errors} | {_fmt(o.get('p50_ms'))} | {_fmt(o.get('p95_ms'))} | "
+                   f"{_fmt(o.get('p99_ms'))} | {_fmt(o.get('rps'))} | {_fmt(b.get('p50_ms'))} | "
+                   f"{_fmt(b.get('p95_ms'))} | {_fmt(b.get('p99_ms'))} | {_fmt(b.get('rps'))} | "
+                   f"{_fmt(f.get('p50_ms'), 2)} | {_fmt(f.get('p95_ms'), 2)} | {_fmt(ratio, 2)} |")
+    out.append("")
+    over = [(n, q) for n, q in within if q > OVERHEAD_GOAL]
+    out += [f"- Goal: our site within 10% of bare Datasette on the same request: {_met(not over)} — "
+            f"{len(within) - len(over)} of {len(within)} requests within 10% (median ratio "
+            f"{sorted(q for _, q in within)[len(within) // 2] if within else 0:.2f}); over: "
+            + (", ".join(f"{n} ({q:.2f}x)" for n, q in over) or "none") + ".",
+            f"- Goal: every saved query's p95 under {P95_GOAL_MS} ms at scale {r['serving_scale']:,}: "
+            f"{_met(not slow_queries and r['serving_scale'] >= 1000)} — "
+            + ("over: " + ", ".join(f"{n} ({_fmt(p)} ms)" for n, p in slow_queries) if slow_queries else "all under")
+            + ".", ""]
+    scans = {n: p["full_scans"] for n, p in s["query_plans"].items()
+             if p.get("full_scans") and any("(subquery" not in line for line in p["full_scans"])}
+    out += ["### Full table scans in saved queries (EXPLAIN QUERY PLAN)", "",
+            "| saved query | scans |", "|---|---|",
+            *[f"| {n} | {'; '.join(v)} |" for n, v in scans.items()], ""]
+
+    charts = s.get("charts") or {}
+    if charts.get("available"):
+        out += ["### Chart images", "", "Three requests per chart in a row: the first renders, the rest come "
+                "from the plugin's per-data-version cache; a fourth with `If-None-Match` gets 304.", "",
+                "| chart | ms (1st, 2nd, 3rd) | cache | KB | If-None-Match |", "|---|---|---|---:|---:|"]
+        for slug, c in charts["charts"].items():
+            if "timeout_s" in c:
+                out.append(f"| {slug} | first render over {c['timeout_s']:g} s (timed out) | — | — | — |")
+                continue
+            out.append(f"| {slug} | {', '.join(str(t) for t in c['ms'])} | {', '.join(map(str, c['cache']))} | "
+                       f"{c['bytes'] / 1024:,.0f} | {c['revalidate_status']} |")
+        rendered = [c for c in charts["charts"].values() if "cache" in c]
+        hits = all(c["cache"][1:] == ["hit", "hit"] for c in rendered)
+        slow = [s for s, c in charts["charts"].items() if "timeout_s" in c]
+        out += ["", f"- Goal: chart images served from cache: {_met(hits and not slow)} — every rendered chart is "
+                "a cache hit after its first request" + (f"; but {', '.join(slow)} could not be rendered in time: "
+                "their saved query plots every row, which grows with the data" if slow else "") + ".", ""]
+
+    out += ["### Bytes a browser transfers", "",
+            "The page and its same-origin scripts, styles and images (datasette-vega's JavaScript is most of it). "
+            "Identity = what every visitor downloaded before `plugins/compression.py`; repeat visit = the browser "
+            "revalidates each with `If-None-Match` (`plugins/http_caching.py`); within max-age it would not even ask.",
+            "", "| page | files | identity KB | gzip KB | saved | repeat visit: body bytes, 304s |",
+            "|---|---:|---:|---:|---:|---|"]
+    for w in s["page_weight"]:
+        out.append(f"| `{w['path']}` | {w['resources']} | {w['identity_bytes'] / 1024:,.0f} | "
+                   f"{w['gzip_bytes'] / 1024:,.0f} | {w['gzip_saving']:.0%} | {w['repeat_visit_body_bytes']}, "
+                   f"{w['repeat_visit_304s']} |")
+    out.append("")
+    exp = s.get("csv_export") or {}
+    if exp:
+        out += ["### Full CSV export of `agreements` (`?_stream=on`), one request", "",
+                "| target | identity s | identity MB | gzip s | gzip MB |", "|---|---:|---:|---:|---:|"]
+        for target, e in exp.items():
+            out.append(f"| {target} | {e['identity']['seconds']} | {e['identity']['mb']} | {e['gzip']['seconds']} | "
+                       f"{e['gzip']['mb']} |")
+        out.append("")
+    p = s.get("proxy")
+    if p:
+        one, reval, ng = p["one_process"], p["one_process_revalidating"], p["nginx_two_processes"]
+        out += ["### Beyond one machine: nginx caching proxy in front of two processes", "",
+                f"wrk, {p['connections']} connections, {p['seconds']:g} s each, rotating over {p['paths']} URLs "
+                "(pages, JSON, saved queries, search, facets, charts, CSV), `Accept-Encoding: gzip`; nginx from "
+                "`bench/nginx.conf` on 127.0.0.1, cache filled by one pass first.", "",
+                "| setup | req/s | p50 ms | p95 ms | p99 ms | errors |", "|---|---:|---:|---:|---:|---:|",
+                f"| one Datasette process | {one['rps']} | {one['p50_ms']} | {one['p95_ms']} | {one['p99_ms']} | "
+                f"{one['errors']} |",
+                f"| one process, every request `If-None-Match` (304) | {reval['rps']} | {reval['p50_ms']} | "
+                f"{reval['p95_ms']} | {reval['p99_ms']} | {reval['errors']} |",
+                f"| nginx cache + two processes | {ng['rps']} | {ng['p50_ms']} | {ng['p95_ms']} | {ng['p99_ms']} | "
+                f"{ng['errors']} |", "",
+                f"nginx cache status counts: {p.get('nginx_cache_status')}; throughput {p['speedup_rps']}x one "
+                "process.", ""]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,399 @@
+"""Serving benchmark: our site, bare Datasette and raw sqlite3 on the same requests, in one run.
+
+For each request: wrk at a fixed concurrency against (a) our site (`prestatieafspraken serve`'s exact
+command line), (b) bare `datasette serve -i` on the same file, (c) the request's SQL through Python's
+sqlite3 in as many threads (the floor). The three run back to back per request, so machine noise
+hits them alike. Also: EXPLAIN QUERY PLAN of every saved query, chart images from cache, bytes a browser
+transfers with and without gzip, and nginx as a caching proxy in front of two processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html.parser
+import os
+import shutil
+import sqlite3
+import subprocess
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from loaders.schema import PROJECT_ROOT
+
+from .common import (
+    BENCH_DIR,
+    HOST,
+    MIX_LUA,
+    SCRATCH,
+    bare_command,
+    free_port,
+    our_site_command,
+    percentile,
+    server,
+    stop,
+    wait_ready,
+    wrk,
+)
+
+DB = "prestatieafspraken"
+MAX_ROWS = 1000  # settings.json max_returned_rows
+# Sensible values for saved-query parameters by name; a parameter not listed here is left empty
+# (which the saved queries treat as "everything").
+PARAMS = {"document": "hh-pa-2024", "partner": "wierden", "indicator": "woningen", "theme": "", "area": "",
+          "q": "huurders", "place": "uithuizen"}
+CHART = "top3-2024"
+
+
+def saved_queries() -> dict[str, dict[str, Any]]:
+    metadata = yaml.safe_load((PROJECT_ROOT / "metadata.yml").read_text(encoding="utf-8"))
+    return metadata["databases"][DB].get("queries") or {}
+
+
+def charts() -> list[str]:
+    path = PROJECT_ROOT / "charts.yml"
+    if not path.exists() or not (PROJECT_ROOT / "plugins" / "charts.py").exists():
+        return []
+    return [c["slug"] for c in yaml.safe_load(path.read_text(encoding="utf-8"))["charts"]]
+
+
+def fts_query(q: Any) -> str:
+    from plugins.search_function import fts_query as project_fts_query  # the site's own function
+
+    return project_fts_query(q)
+
+
+def connect(db: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(f"file:{db}?immutable=1", uri=True, check_same_thread=False)
+    conn.create_function("fts_query", 1, fts_query, deterministic=True)
+    return conn
+
+
+def requests_to_measure() -> list[dict[str, Any]]:
+    """name, kind, our path, bare path (None: not available there) and the floor's SQL statements."""
+    out: list[dict[str, Any]] = []
+    for name, query in saved_queries().items():
+        params = {p: PARAMS.get(p, "") for p in query.get("params", [])}
+        qs = urllib.parse.urlencode(params)
+        sql = query["sql"]
+        bare_sql = sql.replace("fts_query(:q)", ":q")  # bare Datasette has no fts_query(); FTS on raw input
+        bare_qs = urllib.parse.urlencode({"sql": bare_sql, **params})
+        out.append({"name": f"query {name}", "kind": "saved query", "ours": f"/{DB}/{name}" + (f"?{qs}" if qs else ""),
+                    "bare": f"/{DB}?{bare_qs}", "floor": [(sql, params, MAX_ROWS + 1)]})
+    page = ("select * from agreements order by id limit 101", {}, 101)
+    count = ("select count(*) from agreements", {}, 1)
+    out += [
+        {"name": "table agreements (HTML)", "kind": "table", "ours": f"/{DB}/agreements",
+         "bare": f"/{DB}/agreements", "floor": [page, count]},
+        {"name": "table agreements (JSON)", "kind": "table", "ours": f"/{DB}/agreements.json",
+         "bare": f"/{DB}/agreements.json", "floor": [page, count]},
+        {"name": "facet agreements by kind (JSON)", "kind": "facet", "ours": f"/{DB}/agreements.json?_facet=kind",
+         "bare": f"/{DB}/agreements.json?_facet=kind",
+         "floor": [page, count, ("select kind, count(*) from agreements group by kind order by 2 desc limit 31",
+                                 {}, 31)]},
+        {"name": "search agreements 'huurders' (JSON)", "kind": "search",
+         "ours": f"/{DB}/agreements.json?_search=huurders", "bare": f"/{DB}/agreements.json?_search=huurders",
+         "floor": [("select * from agreements where rowid in (select rowid from agreements_fts where agreements_fts "
+                    "match :q) order by id limit 101", {"q": "huurders"}, 101),
+                   ("select count(*) from agreements where rowid in (select rowid from agreements_fts where "
+                    "agreements_fts match :q)", {"q": "huurders"}, 1)]},
+        {"name": "CSV download agreements (1,000 rows)", "kind": "csv", "ours": f"/{DB}/agreements.csv?_size=max",
+         "bare": f"/{DB}/agreements.csv?_size=max",
+         "floor": [("select * from agreements order by id limit 1001", {}, 1001)]},
+    ]
+    slugs = charts()
+    if slugs:
+        chart = CHART if CHART in slugs else slugs[0]
+        chart_query = next((c["query"] for c in yaml.safe_load((PROJECT_ROOT / "charts.yml").read_text(
+            encoding="utf-8"))["charts"] if c["slug"] == chart), None)
+        sql = saved_queries().get(chart_query, {}).get("sql")
+        out.append({"name": f"chart image {chart}.png", "kind": "chart", "ours": f"/-/charts/{chart}.png",
+                    "bare": None, "floor": [(sql, {p: "" for p in saved_queries()[chart_query].get("params", [])},
+                                             MAX_ROWS + 1)] if sql else []})
+    return out
+
+
+def floor(db: Path, statements: list[tuple[str, dict[str, Any], int]], concurrency: int,
+          seconds: float) -> dict[str, Any]:
+    """The same SQL straight through sqlite3, `concurrency` threads, each with its own connection."""
+    if not statements:
+        return {}
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def worker() -> None:
+        conn = connect(db)
+        mine = []
+        while time.monotonic() < stop_at:
+            started = time.perf_counter()
+            try:
+                for sql, params, limit in statements:
+                    conn.execute(sql, params).fetchmany(limit)
+            except sqlite3.Error:
+                errors[0] += 1
+            mine.append((time.perf_counter() - started) * 1000)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    return {"requests": len(latencies), "rps": round(len(latencies) / elapsed, 1),
+            "p50_ms": round(percentile(latencies, 50), 2), "p95_ms": round(percentile(latencies, 95), 2),
+            "p99_ms": round(percentile(latencies, 99), 2), "errors": errors[0]}
+
+
+def query_plans(db: Path) -> dict[str, dict[str, Any]]:
+    """EXPLAIN QUERY PLAN of every saved query: the lines that scan a whole table."""
+    conn = connect(db)
+    plans = {}
+    for name, query in saved_queries().items():
+        params = {p: PARAMS.get(p, "") for p in query.get("params", [])}
+        try:
+            rows = conn.execute("explain query plan " + query["sql"], params).fetchall()
+        except sqlite3.Error as error:
+            plans[name] = {"error": str(error)}
+            continue
+        lines = [r[3] for r in rows]
+        scans = [line for line in lines if line.startswith("SCAN") and "USING" not in line
+                 and "VIRTUAL TABLE" not in line and "CONSTANT ROW" not in line]
+        plans[name] = {"plan": lines, "full_scans": scans}
+    conn.close()
+    return plans
+
+
+def _measure(base: str, path: str | None, concurrency: int, seconds: float) -> dict[str, Any]:
+    if path is None:
+        return {}
+    return wrk(base + path, connections=concurrency, seconds=seconds)
+
+
+def latency_table(db: Path, ours: str, bare: str, concurrency: int, seconds: float,
+                  log: Any) -> list[dict[str, Any]]:
+    rows = []
+    for item in requests_to_measure():
+        with httpx.Client(timeout=30) as client:  # warm each once; check the request works at all
+            status_ours = client.get(ours + item["ours"]).status_code
+            status_bare = client.get(bare + item["bare"]).status_code if item["bare"] else None
+        result = {"name": item["name"], "kind": item["kind"], "path": item["ours"],
+                  "status_ours": status_ours, "status_bare": status_bare,
+                  "ours": _measure(ours, item["ours"], concurrency, seconds),
+                  "bare": _measure(bare, item["bare"], concurrency, seconds),
+                  "sqlite3": floor(db, item["floor"], concurrency, seconds)}
+        if result["ours"].get("p50_ms") and result["bare"].get("p50_ms"):
+            result["ratio_p50_ours_to_bare"] = round(result["ours"]["p50_ms"] / result["bare"]["p50_ms"], 2)
+            result["ratio_rps_ours_to_bare"] = round(result["ours"]["rps"] / result["bare"]["rps"], 2)
+        log(f"  {item['name']}: ours p95 {result['ours'].get('p95_ms')} ms, bare p95 "
+            f"{result['bare'].get('p95_ms')} ms, sqlite3 p95 {result['sqlite3'].get('p95_ms')} ms")
+        rows.append(result)
+    return rows
+
+
+def chart_cache(ours: str, timeout: float = 30) -> dict[str, Any]:
+    """Each chart three times, then revalidated. Runs last: a render that times out here goes on in the
+    server's thread and would disturb later measurements."""
+    slugs = charts()
+    if not slugs:
+        return {"available": False}
+    out: dict[str, Any] = {"available": True, "charts": {}}
+    with httpx.Client(timeout=timeout) as client:
+        for slug in slugs:
+            timings = []
+            states = []
+            try:
+                response = client.get(f"{ours}/-/charts/{slug}.png")
+            except httpx.TimeoutException:
+                out["charts"][slug] = {"timeout_s": timeout}
+                continue
+            for _ in range(3):
+                started = time.perf_counter()
+                response = client.get(f"{ours}/-/charts/{slug}.png")
+                timings.append(round((time.perf_counter() - started) * 1000, 1))
+                states.append(response.headers.get("x-chart-cache"))
+            etag = response.headers.get("etag")
+            revalidated = client.get(f"{ours}/-/charts/{slug}.png", headers={"if-none-match": etag or ""})
+            out["charts"][slug] = {"ms": timings, "cache": states, "status": response.status_code,
+                                   "bytes": len(response.content), "revalidate_status": revalidated.status_code}
+    return out
+
+
+class _Assets(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "script" and a.get("src"):
+            self.urls.append(a["src"] or "")
+        elif tag == "link" and (a.get("rel") or "") in ("stylesheet", "icon") and a.get("href"):
+            self.urls.append(a["href"] or "")
+        elif tag == "img" and a.get("src"):
+            self.urls.append(a["src"] or "")
+
+
+def page_weight(base: str, path: str) -> dict[str, Any]:
+    """Bytes on the wire for a page and its same-origin scripts, styles and images: identity, gzip,
+    and a repeat visit that revalidates everything with If-None-Match."""
+    with httpx.Client(timeout=60) as client:
+        page = client.get(base + path, headers={"accept-encoding": "identity"})
+        parser = _Assets()
+        parser.feed(page.text)
+        urls = [path] + [u for u in dict.fromkeys(parser.urls) if u.startswith("/")]
+        result: dict[str, Any] = {"path": path, "resources": len(urls)}
+        etags = {}
+        for label, encoding in (("identity", "identity"), ("gzip", "gzip")):
+            total = 0
+            for url in urls:
+                with client.stream("GET", base + url, headers={"accept-encoding": encoding}) as r:
+                    for _ in r.iter_raw():
+                        pass
+                    total += r.num_bytes_downloaded
+                    etags[url] = r.headers.get("etag")
+            result[f"{label}_bytes"] = total
+        total = not_modified = 0
+        for url in urls:
+            r = client.get(base + url, headers={"accept-encoding": "gzip", "if-none-match": etags.get(url) or ""})
+            total += r.num_bytes_downloaded
+            not_modified += r.status_code == 304
+        result["repeat_visit_body_bytes"] = total
+        result["repeat_visit_304s"] = f"{not_modified}/{len(urls)}"
+        result["gzip_saving"] = round(1 - result["gzip_bytes"] / result["identity_bytes"], 3)
+    return result
+
+
+def mix_paths(all_charts: bool = True) -> list[str]:
+    """The URL mix of the nginx comparison and the load test: pages, JSON, queries, search, charts, CSV."""
+    paths = [f"/{DB}/agreements", f"/{DB}/agreements.json", f"/{DB}/specifications",
+             f"/{DB}/specifications.json?_shape=array", f"/{DB}/agreements_overview",
+             f"/{DB}/agreements.json?_search=huurders", f"/{DB}/agreements?_facet=kind",
+             f"/{DB}/agreements.csv?_size=max", f"/{DB}/themes.csv", "/", f"/{DB}"]
+    for name, query in saved_queries().items():
+        params = {p: PARAMS.get(p, "") for p in query.get("params", [])}
+        paths.append(f"/{DB}/{name}" + (f"?{urllib.parse.urlencode(params)}" if params else ""))
+    slugs = charts()
+    paths += [f"/-/charts/{slug}.png" for slug in (slugs if all_charts else [c for c in slugs if c == CHART])]
+    return paths
+
+
+NGINX_TEMPLATE = BENCH_DIR / "nginx.conf"
+
+
+@contextlib.contextmanager
+def nginx(port: int, upstreams: list[int]) -> Iterator[Path]:
+    """nginx on 127.0.0.1:port as a caching proxy for the upstream ports; stopped on the way out."""
+    prefix = SCRATCH / "nginx"
+    if prefix.exists():
+        subprocess.run(["rm", "-rf", str(prefix)], check=True)
+    (prefix / "cache").mkdir(parents=True)
+    (prefix / "logs").mkdir()
+    conf = NGINX_TEMPLATE.read_text(encoding="utf-8")
+    conf = (conf.replace("{{USER}}", "user root;" if os.geteuid() == 0 else "")
+            .replace("{{PREFIX}}", str(prefix)).replace("{{PORT}}", str(port))
+            .replace("{{UPSTREAMS}}", "\n".join(f"    server {HOST}:{p};" for p in upstreams)))
+    conf_path = prefix / "nginx.conf"
+    conf_path.write_text(conf, encoding="utf-8")
+    proc = subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(conf_path), "-g", "daemon off;"],
+                            stdout=subprocess.DEVNULL, stderr=(prefix / "logs" / "stderr.log").open("wb"),
+                            start_new_session=True)
+    try:
+        wait_ready(f"http://{HOST}:{port}/-/versions.json")
+        yield prefix
+    finally:
+        stop(proc)
+
+
+def cache_status_counts(prefix: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    log = prefix / "logs" / "access.log"
+    if log.exists():
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+            status = line.rsplit(" ", 1)[-1]
+            counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def proxy_comparison(db: Path, concurrency: int, seconds: float, log: Any) -> dict[str, Any]:
+    """One Datasette process alone vs nginx caching in front of two, on the same URL mix (gzip accepted)."""
+    paths_file = SCRATCH / "mix.txt"
+    paths = mix_paths(all_charts=False)  # the other charts plot every row: see chart_cache
+    paths_file.write_text("\n".join(paths) + "\n", encoding="utf-8")
+    ports = [free_port(), free_port()]
+    nginx_port = free_port()
+    result: dict[str, Any] = {"connections": concurrency, "seconds": seconds, "paths": len(paths)}
+    headers = ["Accept-Encoding: gzip"]
+    with server(our_site_command(db, ports[0]), f"http://{HOST}:{ports[0]}/-/versions.json", "proxy-a"), \
+            server(our_site_command(db, ports[1]), f"http://{HOST}:{ports[1]}/-/versions.json", "proxy-b"):
+        single = f"http://{HOST}:{ports[0]}"
+        with httpx.Client(timeout=60) as client:  # the same warm state for everyone: charts rendered once
+            for p in paths:
+                client.get(single + p)
+                client.get(f"http://{HOST}:{ports[1]}" + p)
+            etag = client.get(single + "/").headers.get("etag", "")
+        result["one_process"] = wrk(single + "/", connections=concurrency, seconds=seconds, script=MIX_LUA,
+                                    args=[str(paths_file)], headers=headers)
+        log(f"  one process: {result['one_process']['rps']} req/s, p95 {result['one_process']['p95_ms']} ms")
+        result["one_process_revalidating"] = wrk(
+            single + "/", connections=concurrency, seconds=seconds, script=MIX_LUA, args=[str(paths_file)],
+            headers=[*headers, f"If-None-Match: {etag}"])
+        log(f"  one process, If-None-Match: {result['one_process_revalidating']['rps']} req/s")
+        with nginx(nginx_port, ports) as prefix:
+            proxied = f"http://{HOST}:{nginx_port}"
+            with httpx.Client(timeout=60) as client:
+                for p in paths:  # fill the cache
+                    client.get(proxied + p, headers={"accept-encoding": "gzip"})
+            result["nginx_two_processes"] = wrk(proxied + "/", connections=concurrency, seconds=seconds,
+                                                script=MIX_LUA, args=[str(paths_file)], headers=headers)
+            result["nginx_cache_status"] = cache_status_counts(prefix)
+            log(f"  nginx + 2 processes: {result['nginx_two_processes']['rps']} req/s, "
+                f"p95 {result['nginx_two_processes']['p95_ms']} ms")
+    result["speedup_rps"] = round(result["nginx_two_processes"]["rps"] / result["one_process"]["rps"], 1)
+    return result
+
+
+def full_csv_export(base: str, table: str) -> dict[str, Any]:
+    """One streamed export of a whole table (?_stream=on): seconds and bytes, plain and gzip."""
+    out = {}
+    with httpx.Client(timeout=600) as client:
+        for encoding in ("identity", "gzip"):
+            started = time.perf_counter()
+            with client.stream("GET", f"{base}/{DB}/{table}.csv?_stream=on",
+                               headers={"accept-encoding": encoding}) as r:
+                for _ in r.iter_raw():
+                    pass
+                out[encoding] = {"status": r.status_code, "seconds": round(time.perf_counter() - started, 2),
+                                 "mb": round(r.num_bytes_downloaded / 1e6, 1)}
+    return out
+
+
+def bench_serving(db: Path, concurrency: int, seconds: float, log: Any, proxy: bool = True) -> dict[str, Any]:
+    ours_port, bare_port = free_port(), free_port()
+    ours, bare = f"http://{HOST}:{ours_port}", f"http://{HOST}:{bare_port}"
+    result: dict[str, Any] = {"concurrency": concurrency, "seconds_per_request": seconds,
+                              "query_plans": query_plans(db)}
+    with server(our_site_command(db, ours_port), ours + "/-/versions.json", "ours"), \
+            server(bare_command(db, bare_port), bare + "/-/versions.json", "bare"):
+        result["latency"] = latency_table(db, ours, bare, concurrency, seconds, log)
+        result["page_weight"] = [page_weight(ours, "/"), page_weight(ours, f"/{DB}/agreements")]
+        result["csv_export"] = {"ours": full_csv_export(ours, "agreements"),
+                                "bare": full_csv_export(bare, "agreements")}
+        result["charts"] = chart_cache(ours)
+    if proxy and shutil.which("nginx"):
+        result["proxy"] = proxy_comparison(db, 32, seconds * 3, log)
+    elif proxy:
+        log("  nginx is not installed (apt-get install -y nginx): proxy comparison skipped")
+    return result
+

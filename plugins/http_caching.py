@@ -1,0 +1,135 @@
+"""HTTP caching: the database is immutable, so a successful response stays valid until the next release.
+
+Every 200 answer to GET or HEAD gets `Cache-Control: public, max-age=86400` and a weak ETag made of the
+data version (table build_info, key data_version) and a fingerprint of the site itself (metadata, plugins,
+templates, settings, versions), so a new release of either the data or the code changes it. A request
+whose `If-None-Match` carries the current ETag gets `304 Not Modified` without running any query: a browser
+or a caching proxy (nginx, a CDN) revalidates for the price of a header. URLs do not change.
+
+Not made cacheable: error responses (4xx/5xx lose any Cache-Control and ETag), responses that set a
+cookie, responses that already carry their own ETag (chart images) and responses Datasette marks
+`no-cache`/`no-store`/`private` (e.g. `?_ttl=0`). The ETag is weak (`W/`) because the same page is sent
+gzip-compressed or not (plugins/compression.py); both are the same content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from datasette import __version__ as datasette_version
+from datasette import hookimpl
+
+MAX_AGE = 86_400
+CACHE_CONTROL = f"public, max-age={MAX_AGE}".encode()
+UNCACHEABLE = (b"no-cache", b"no-store", b"private")
+CACHE_HEADERS = {b"cache-control", b"etag", b"expires", b"last-modified"}
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+
+
+def _files_digest(digest: Any, folder: str | None) -> None:
+    if not folder or not Path(folder).is_dir():
+        return
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+
+
+def site_fingerprint(datasette: Any) -> str:
+    """What besides the data decides what a page looks like. Taken at startup: plugins may add to the
+    merged metadata while serving, so the metadata as given (metadata.yml) is hashed."""
+    digest = hashlib.sha256(datasette_version.encode())
+    digest.update(json.dumps(getattr(datasette, "_metadata_local", None) or {}, sort_keys=True,
+                             default=str).encode())
+    digest.update(json.dumps(datasette.settings_dict(), sort_keys=True, default=str).encode())
+    _files_digest(digest, datasette.plugins_dir)
+    _files_digest(digest, datasette.template_dir)
+    for plugin in datasette._plugins():  # installed plugins and their versions
+        digest.update(f"{plugin['name']}={plugin.get('version')}".encode())
+    return digest.hexdigest()[:8]
+
+
+async def data_versions(datasette: Any) -> str | None:
+    """The data version of every database, or None when one is mutable or has no build_info."""
+    versions = []
+    for name, db in sorted(datasette.databases.items()):
+        if name.startswith("_"):
+            continue
+        if db.is_mutable or not await db.table_exists("build_info"):
+            return None
+        rows = await db.execute("select value from build_info where key = 'data_version'")
+        if not rows.rows:
+            return None
+        versions.append(rows.rows[0][0])
+    return "-".join(versions) or None
+
+
+def matches(if_none_match: bytes, etag: bytes) -> bool:
+    """Weak comparison, as RFC 9110 prescribes for If-None-Match."""
+    opaque = etag.removeprefix(b"W/")
+    return any(tag.strip().removeprefix(b"W/") == opaque for tag in if_none_match.split(b","))
+
+
+def caching_headers(etag: bytes) -> list[tuple[bytes, bytes]]:
+    return [(b"cache-control", CACHE_CONTROL), (b"etag", etag), (b"vary", b"Accept-Encoding")]
+
+
+def wrap(app: ASGIApp, datasette: Any) -> ASGIApp:
+    state: dict[str, bytes | None] = {}
+    fingerprint = site_fingerprint(datasette)
+
+    async def current_etag() -> bytes | None:
+        if "etag" not in state:
+            version = await data_versions(datasette)
+            state["etag"] = f'W/"{version}-{fingerprint}"'.encode() if version else None
+        return state["etag"]
+
+    async def cached(scope: Scope, receive: Callable[[], Awaitable[Message]],
+                     send: Callable[[Message], Awaitable[None]]) -> None:
+        if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
+            await app(scope, receive, send)
+            return
+        etag = await current_etag()
+        if etag is None:
+            await app(scope, receive, send)
+            return
+        request_headers = dict(scope.get("headers") or [])
+        if_none_match = request_headers.get(b"if-none-match")
+        if if_none_match and matches(if_none_match, etag):
+            await send({"type": "http.response.start", "status": 304, "headers": caching_headers(etag)})
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def caching_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers") or [])
+                names = {k.lower() for k, _ in headers}
+                if status >= 400:
+                    headers = [(k, v) for k, v in headers if k.lower() not in CACHE_HEADERS]
+                elif status == 200 and b"set-cookie" not in names and b"etag" not in names and not any(
+                        k.lower() == b"cache-control" and any(u in v.lower() for u in UNCACHEABLE)
+                        for k, v in headers):
+                    vary = [t.strip() for k, v in headers if k.lower() == b"vary" for t in v.split(b",")]
+                    headers = [(k, v) for k, v in headers if k.lower() not in {b"cache-control", b"vary"}]
+                    headers += caching_headers(etag)[:2]
+                    tokens = {t.lower(): t for t in [*vary, b"Accept-Encoding"] if t}
+                    headers.append((b"vary", b", ".join(tokens.values())))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await app(scope, receive, caching_send)
+
+    return cached
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Callable[[ASGIApp], ASGIApp]:
+    return lambda app: wrap(app, datasette)

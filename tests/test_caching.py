@@ -1,0 +1,176 @@
+"""HTTP caching (plugins/http_caching.py) and gzip (plugins/compression.py): headers and bodies, no timing."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import sqlite3
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import make_datasette
+
+CACHEABLE = [
+    "/",
+    "/prestatieafspraken",
+    "/prestatieafspraken/agreements",
+    "/prestatieafspraken/agreements.json",
+    "/prestatieafspraken/agreements.csv",
+    "/prestatieafspraken/agreements_by_document?document=hh-pa-2024",
+    "/-/static/app.css",
+]
+ERRORS = [
+    "/no-such-database",
+    "/prestatieafspraken/no_such_table",
+    "/prestatieafspraken?sql=delete+from+agreements",
+    "/prestatieafspraken/agreements.json?_sort=no_such_column",
+]
+IDENTITY = {"accept-encoding": "identity"}
+
+
+def timeless(body: bytes) -> bytes:
+    """A page without the query time Datasette shows ("took 1.234ms"), which differs between requests."""
+    return re.sub(rb"[0-9.]+ ?ms", b"_ms", body)
+
+
+def data_version(db_path: Path) -> str:
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute("select value from build_info where key = 'data_version'").fetchone()[0]
+
+
+@pytest.mark.parametrize("path", CACHEABLE)
+async def test_etag_and_long_cache_control(ds, db_path, path):
+    response = await ds.client.get(path, headers=IDENTITY)
+    assert response.status_code == 200
+    etag = response.headers["etag"]
+    assert etag.startswith('W/"') and data_version(db_path) in etag
+    assert response.headers["cache-control"] == "public, max-age=86400"
+    assert "accept-encoding" in response.headers["vary"].lower()
+
+
+async def test_etag_is_the_same_for_every_page_and_request(ds):
+    tags = {(await ds.client.get(path, headers=IDENTITY)).headers["etag"] for path in CACHEABLE * 2}
+    assert len(tags) == 1
+
+
+async def test_etag_is_stable_across_processes_with_the_same_data(ds, db_path):
+    other = make_datasette(db_path)
+    first = await ds.client.get("/prestatieafspraken/agreements")
+    second = await other.client.get("/prestatieafspraken/agreements")
+    assert first.headers["etag"] == second.headers["etag"]
+
+
+async def test_etag_changes_with_the_data(ds, db_path, tmp_path):
+    changed = tmp_path / "prestatieafspraken.db"
+    changed.write_bytes(db_path.read_bytes())
+    with sqlite3.connect(changed) as conn:
+        conn.execute("update build_info set value = 'other-release' where key = 'data_version'")
+    conn.close()
+    old = (await ds.client.get("/")).headers["etag"]
+    new = (await make_datasette(changed).client.get("/")).headers["etag"]
+    assert new != old and "other-release" in new
+
+
+@pytest.mark.parametrize("path", CACHEABLE)
+async def test_if_none_match_gives_304_without_body(ds, path):
+    etag = (await ds.client.get(path)).headers["etag"]
+    response = await ds.client.get(path, headers={"if-none-match": etag})
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response.headers["etag"] == etag
+    assert response.headers["cache-control"] == "public, max-age=86400"
+
+
+async def test_if_none_match_also_matches_strong_form_and_lists(ds):
+    etag = (await ds.client.get("/")).headers["etag"]
+    strong = etag.removeprefix("W/")
+    for header in (strong, f'"something-else", {etag}'):
+        assert (await ds.client.get("/", headers={"if-none-match": header})).status_code == 304
+
+
+async def test_a_stale_etag_gets_the_full_page(ds):
+    response = await ds.client.get("/", headers={"if-none-match": 'W/"old-release-00000000"'})
+    assert response.status_code == 200
+    assert b"<html" in response.content
+
+
+@pytest.mark.parametrize("path", ERRORS)
+async def test_no_caching_headers_on_errors(ds, path):
+    response = await ds.client.get(path)
+    assert response.status_code >= 400
+    assert "etag" not in response.headers
+    assert "cache-control" not in response.headers
+    assert "expires" not in response.headers
+
+
+async def test_no_caching_headers_on_refused_methods(ds):
+    response = await ds.client.post("/prestatieafspraken/agreements", content=b"")
+    assert response.status_code == 405
+    assert "etag" not in response.headers and "cache-control" not in response.headers
+
+
+async def test_explicit_no_cache_is_kept(ds):
+    response = await ds.client.get("/prestatieafspraken/agreements.json?_ttl=0")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-cache"
+    assert "etag" not in response.headers
+
+
+@pytest.mark.parametrize("path", [
+    "/",
+    "/prestatieafspraken/agreements",
+    "/prestatieafspraken/specifications.json?_shape=array",
+    "/prestatieafspraken/specifications.csv?_stream=on",
+    "/-/static/app.css",
+])
+async def test_gzip_when_accepted_decompresses_to_the_same_content(ds, path):
+    plain = await ds.client.get(path, headers=IDENTITY)
+    compressed = await ds.client.get(path, headers={"accept-encoding": "gzip"})
+    assert plain.status_code == compressed.status_code == 200
+    assert "content-encoding" not in plain.headers
+    assert compressed.headers["content-encoding"] == "gzip"
+    assert timeless(compressed.content) == timeless(plain.content)  # httpx has decoded the gzip stream
+    assert "accept-encoding" in compressed.headers["vary"].lower()
+
+
+async def test_gzip_body_on_the_wire(ds):
+    """The bytes sent are a gzip stream that decompresses to the page (checked without httpx decoding)."""
+    async with _raw_client(ds) as client:
+        response = await client.get("/prestatieafspraken/agreements", headers={"accept-encoding": "gzip"})
+        wire = response.content
+    plain = (await ds.client.get("/prestatieafspraken/agreements", headers=IDENTITY)).content
+    assert wire[:2] == b"\x1f\x8b"
+    assert timeless(gzip.decompress(wire)) == timeless(plain)
+    assert len(wire) < len(plain) / 2
+
+
+def _raw_client(ds):
+    class Raw(httpx.AsyncBaseTransport):
+        """Hands over the response bytes exactly as the app sent them (no content decoding)."""
+
+        def __init__(self) -> None:
+            self.inner = httpx.ASGITransport(app=ds.app())
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await self.inner.handle_async_request(request)
+            body = b"".join([chunk async for chunk in response.aiter_raw()])
+            headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-encoding"]
+            return httpx.Response(response.status_code, headers=headers, content=body)
+
+    return httpx.AsyncClient(transport=Raw(), base_url="http://localhost")
+
+
+async def test_no_gzip_without_accept_encoding_or_for_png(ds):
+    assert "content-encoding" not in (await ds.client.get("/", headers=IDENTITY)).headers
+    png = await ds.client.get("/-/charts/top3-2024.png", headers={"accept-encoding": "gzip"})
+    if png.status_code == 200:
+        assert "content-encoding" not in png.headers
+        assert png.content.startswith(b"\x89PNG")
+
+
+async def test_no_gzip_or_caching_headers_leak_onto_404(ds):
+    response = await ds.client.get("/prestatieafspraken/no_such_table", headers={"accept-encoding": "gzip"})
+    assert response.status_code == 404
+    assert "etag" not in response.headers and "cache-control" not in response.headers
