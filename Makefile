@@ -33,10 +33,10 @@ docs: $(STAMP)
 	$(BIN)/prestatieafspraken docs
 
 lint: $(STAMP)
-	$(BIN)/ruff check loaders plugins tests
+	$(BIN)/ruff check loaders plugins tests bench
 
 test: $(STAMP)
-	$(BIN)/ruff check loaders plugins tests
+	$(BIN)/ruff check loaders plugins tests bench
 	$(BIN)/frictionless validate datapackage.yaml
 	$(BIN)/prestatieafspraken build --output $(DB)
 	$(BIN)/python -m pytest -q

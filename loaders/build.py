@@ -122,6 +122,7 @@ def _load_table(conn: sqlite3.Connection, package: Package, resource: Resource,
             batch.clear()
             if time.monotonic() - started > 2:
                 progress(f"  {resource.name}: {count:,} rows …")
+                started = time.monotonic()  # at most one progress line every 2 seconds
     conn.executemany(sql, batch)
     return count + len(batch)
 

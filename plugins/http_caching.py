@@ -4,7 +4,9 @@ Every 200 answer to GET or HEAD gets `Cache-Control: public, max-age=86400` and 
 data version (table build_info, key data_version) and a fingerprint of the site itself (metadata, plugins,
 templates, settings, versions), so a new release of either the data or the code changes it. A request
 whose `If-None-Match` carries the current ETag gets `304 Not Modified` without running any query: a browser
-or a caching proxy (nginx, a CDN) revalidates for the price of a header. URLs do not change.
+or a caching proxy (nginx, a CDN) revalidates for the price of a header. URLs do not change. The 304 is
+answered before Datasette runs: sound because a client only holds this ETag for a URL that answered 200 with
+it, and with the same data and the same site that URL answers the same.
 
 Not made cacheable: error responses (4xx/5xx lose any Cache-Control and ETag), responses that set a
 cookie, responses that already carry their own ETag (chart images) and responses Datasette marks
