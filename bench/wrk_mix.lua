@@ -15,13 +15,6 @@ request = function()
   return wrk.format("GET", paths[counter])
 end
 
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'JSON {"requests": %d, "duration_us": %d, "bytes": %d, "connect_errors": %d, "read_errors": %d, ' ..
-    '"write_errors": %d, "timeout_errors": %d, "status_errors": %d, "mean_us": %.1f, "p50_us": %d, ' ..
-    '"p90_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d}\n',
-    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.timeout, e.status,
-    latency.mean, latency:percentile(50), latency:percentile(90), latency:percentile(95),
-    latency:percentile(99), latency.max))
-end
+-- The result line is printed by wrk_report.lua, loaded from the folder this script is in.
+local here = debug.getinfo(1, "S").source:sub(2):match("(.*/)") or "./"
+dofile(here .. "wrk_report.lua")
