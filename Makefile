@@ -45,14 +45,18 @@ clean:
 	rm -rf build .pytest_cache
 
 # Benchmarks and load test (not part of `make test`); see bench/results.md and bench/loadtest.md.
-.PHONY: bench bench-quick loadtest
+.PHONY: bench bench-tools bench-quick loadtest
 
-bench: $(STAMP)
+# wrk and nginx come from Debian; installed here when missing so `make bench` works on a fresh machine.
+bench-tools:
+	@command -v wrk >/dev/null && command -v nginx >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null; }
+
+bench: $(STAMP) bench-tools
 	timeout 2400 $(BIN)/python -m bench.run
 
-bench-quick: $(STAMP)
+bench-quick: $(STAMP) bench-tools
 	timeout 900 $(BIN)/python -m bench.run --quick
 
-loadtest: $(DB)
-	command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk"; exit 1; }
+loadtest: $(DB) bench-tools
 	timeout 300 $(BIN)/python -m bench.loadtest --db $(DB) --connections 64 --seconds 60
