@@ -1,0 +1,67 @@
+"""Keep the finished home page and database page in memory.
+
+Both pages are built from dozens of small introspection queries (tables, columns,
+keys, counts) that queue one after another behind other visitors' queries in the
+SQL thread pool; under load that made them wait for seconds. The database is
+immutable and the site does not change while the process runs, so the answer to a
+plain GET of these pages is always the same: build it once per Accept-Encoding
+and serve the stored bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from datasette import hookimpl
+
+CACHED_PATHS = {"/", "/prestatieafspraken"}
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+
+
+def _accept_encoding(scope: Scope) -> bytes:
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"accept-encoding":
+            return b"gzip" if b"gzip" in value else b""
+    return b""
+
+
+def wrap(app: ASGIApp) -> ASGIApp:
+    pages: dict[tuple[str, bytes], list[Message]] = {}
+
+    async def cached(scope: Scope, receive: Callable[[], Awaitable[Message]],
+                     send: Callable[[Message], Awaitable[None]]) -> None:
+        if (scope["type"] != "http" or scope.get("method") != "GET" or scope.get("query_string")
+                or scope.get("path") not in CACHED_PATHS):
+            await app(scope, receive, send)
+            return
+        # A conditional request is left to the layers that answer it (304).
+        if any(name.lower() == b"if-none-match" for name, _ in scope.get("headers", [])):
+            await app(scope, receive, send)
+            return
+        key = (scope["path"], _accept_encoding(scope))
+        if key in pages:
+            for message in pages[key]:
+                await send(message)
+            return
+        recorded: list[Message] = []
+
+        async def recording_send(message: Message) -> None:
+            recorded.append(message)
+            await send(message)
+
+        await app(scope, receive, recording_send)
+        start = recorded[0] if recorded else {}
+        headers = {name.lower() for name, _ in start.get("headers", [])}
+        if start.get("status") == 200 and b"set-cookie" not in headers:
+            pages[key] = recorded
+
+    return cached
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Callable[[ASGIApp], ASGIApp]:
+    return wrap
