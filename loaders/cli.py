@@ -16,9 +16,10 @@ from .datapackage_zip import ZIP_NAME, write_zip
 from .docs import render_data_model
 from .excel_import import import_excel
 from .schema import Package
+from .site import DATABASE
 from .validate import validate as validate_package
 
-DEFAULT_DB = Path("build/prestatieafspraken.db")
+DEFAULT_DB = Path("build") / f"{DATABASE}.db"
 
 
 def _load(root: Path) -> Package:

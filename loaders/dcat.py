@@ -11,6 +11,7 @@ from typing import Any
 
 from .datapackage_zip import ZIP_NAME
 from .schema import Package
+from .site import DATABASE
 from .views import view_definitions
 
 EU = "http://publications.europa.eu/resource/authority"
@@ -28,7 +29,6 @@ CONTEXT = {
     "adms": "http://www.w3.org/ns/adms#",
     "skos": "http://www.w3.org/2004/02/skos/core#",
 }
-DATABASE = "prestatieafspraken"
 
 
 def _text(nl: str, en: str) -> list[dict[str, str]]:

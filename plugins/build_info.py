@@ -7,7 +7,8 @@ from weakref import WeakKeyDictionary
 
 from datasette import hookimpl
 
-DATABASE = "prestatieafspraken"
+from loaders.site import DATABASE
+
 # The database is immutable, so one read per Datasette instance is enough.
 _cache: WeakKeyDictionary[Any, dict[str, str]] = WeakKeyDictionary()
 

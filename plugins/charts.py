@@ -21,8 +21,8 @@ from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
 from loaders.schema import PROJECT_ROOT
+from loaders.site import DATABASE
 
-DATABASE = "prestatieafspraken"
 CHARTS_FILE = PROJECT_ROOT / "charts.yml"
 SLUG = r"(?P<slug>[a-z0-9-]+)"
 LICENCE = "CC BY 4.0"

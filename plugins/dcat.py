@@ -10,8 +10,7 @@ from datasette.utils.asgi import Response
 
 from loaders.dcat import dcat_document
 from loaders.schema import PROJECT_ROOT, Package
-
-DATABASE = "prestatieafspraken"
+from loaders.site import DATABASE
 
 
 async def document(datasette: Any, request: Any) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from loaders.datapackage_zip import ZIP_NAME
+from loaders.site import DATABASE
 
-DATABASE = "prestatieafspraken"
 FILES = {ZIP_NAME: "application/zip"}
 
 

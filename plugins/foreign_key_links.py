@@ -18,8 +18,8 @@ from datasette import hookimpl
 from markupsafe import Markup, escape
 
 from loaders.schema import PROJECT_ROOT, Package
+from loaders.site import DATABASE
 
-DATABASE = "prestatieafspraken"
 # One label cache per Datasette instance (a test process may run several, on different databases).
 _labels: WeakKeyDictionary[Any, dict[str, dict[str, tuple[str, str | None]]]] = WeakKeyDictionary()
 

@@ -7,8 +7,7 @@ from typing import Any
 from datasette import hookimpl
 
 from loaders.datapackage_zip import ZIP_NAME
-
-DATABASE = "prestatieafspraken"
+from loaders.site import DATABASE
 
 
 async def home_vars(datasette: Any) -> dict[str, Any]:

@@ -18,21 +18,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from datasette import __version__ as datasette_version
 from datasette import hookimpl
 
+from loaders.site import ASGIApp, Message, Receive, Scope, Send
+
 MAX_AGE = 86_400
 CACHE_CONTROL = f"public, max-age={MAX_AGE}".encode()
 UNCACHEABLE = (b"no-cache", b"no-store", b"private")
 CACHE_HEADERS = {b"cache-control", b"etag", b"expires", b"last-modified"}
 
-Scope = dict[str, Any]
-Message = dict[str, Any]
-ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
 
 
 def _files_digest(digest: Any, folder: str | None) -> None:
@@ -93,8 +92,8 @@ def wrap(app: ASGIApp, datasette: Any) -> ASGIApp:
             state["etag"] = f'W/"{version}-{fingerprint}"'.encode() if version else None
         return state["etag"]
 
-    async def cached(scope: Scope, receive: Callable[[], Awaitable[Message]],
-                     send: Callable[[Message], Awaitable[None]]) -> None:
+    async def cached(scope: Scope, receive: Receive,
+                     send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
             await app(scope, receive, send)
             return

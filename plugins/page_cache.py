@@ -10,16 +10,15 @@ and serve the stored bytes.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from datasette import hookimpl
 
-CACHED_PATHS = {"/", "/prestatieafspraken"}
+from loaders.site import DATABASE, ASGIApp, Message, Receive, Scope, Send
 
-Scope = dict[str, Any]
-Message = dict[str, Any]
-ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+CACHED_PATHS = {"/", f"/{DATABASE}"}
+
 
 
 def _accept_encoding(scope: Scope) -> bytes:
@@ -32,8 +31,8 @@ def _accept_encoding(scope: Scope) -> bytes:
 def wrap(app: ASGIApp) -> ASGIApp:
     pages: dict[tuple[str, bytes], list[Message]] = {}
 
-    async def cached(scope: Scope, receive: Callable[[], Awaitable[Message]],
-                     send: Callable[[Message], Awaitable[None]]) -> None:
+    async def cached(scope: Scope, receive: Receive,
+                     send: Send) -> None:
         if (scope["type"] != "http" or scope.get("method") != "GET" or scope.get("query_string")
                 or scope.get("path") not in CACHED_PATHS):
             await app(scope, receive, send)

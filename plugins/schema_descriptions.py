@@ -15,9 +15,8 @@ from typing import Any
 from datasette import hookimpl
 
 from loaders.schema import PROJECT_ROOT, Package
+from loaders.site import DATABASE
 from loaders.views import column_descriptions, view_definitions
-
-DATABASE = "prestatieafspraken"
 
 BUILD_INFO = {
     "title": "Bouwgegevens / Build information",

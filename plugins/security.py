@@ -13,10 +13,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from datasette import hookimpl
+
+from loaders.site import ASGIApp, Message, Receive, Scope, Send
 
 ALLOWED_METHODS = {"GET", "HEAD", "OPTIONS"}
 EMBED_PATH = re.compile(r"^/-/charts/[a-z0-9-]+/embed$")
@@ -28,9 +30,6 @@ GENERIC_ERROR = (b"<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\
                  b"<body><h1>Er ging iets mis / Something went wrong</h1><p>Probeer het later opnieuw. "
                  b"<em>Please try again later.</em></p><p><a href=\"/\">Home</a></p></body></html>")
 
-Scope = dict[str, Any]
-Message = dict[str, Any]
-ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
 
 
 def security_headers(path: str) -> list[tuple[bytes, bytes]]:
@@ -45,7 +44,7 @@ def security_headers(path: str) -> list[tuple[bytes, bytes]]:
     return headers
 
 
-async def _plain(send: Callable[[Message], Awaitable[None]], status: int, body: bytes, path: str,
+async def _plain(send: Send, status: int, body: bytes, path: str,
                  extra: list[tuple[bytes, bytes]] | None = None, content_type: bytes = b"text/plain; charset=utf-8"
                  ) -> None:
     headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
@@ -55,8 +54,8 @@ async def _plain(send: Callable[[Message], Awaitable[None]], status: int, body: 
 
 
 def wrap(app: ASGIApp) -> ASGIApp:
-    async def secured(scope: Scope, receive: Callable[[], Awaitable[Message]],
-                      send: Callable[[Message], Awaitable[None]]) -> None:
+    async def secured(scope: Scope, receive: Receive,
+                      send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return

@@ -41,13 +41,17 @@ QUERY_PARAMS = {"search": {"q": "huurders"}}
 LO_FILTER = "CSV:59,34,76,1,,1043,false,true,false,false,false"
 
 
-def plugin() -> ModuleType:
-    """The plugin module itself, for the parts only reachable by calling it directly."""
-    spec = importlib.util.spec_from_file_location("excel_csv_under_test", PROJECT_ROOT / "plugins" / "excel_csv.py")
+def load_plugin(name: str) -> ModuleType:
+    """A plugin module itself, for the parts only reachable by calling it directly."""
+    spec = importlib.util.spec_from_file_location(f"{name}_under_test", PROJECT_ROOT / "plugins" / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def plugin() -> ModuleType:
+    return load_plugin("excel_csv")
 
 
 def parse(body: bytes) -> list[list[str]]:
@@ -83,11 +87,7 @@ def sqlite_rows(db_path: Path, sql: str, params: Any = ()) -> list[sqlite3.Row]:
 
 
 def plugin_search() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("search_under_test", PROJECT_ROOT / "plugins" / "search_function.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_plugin("search_function")
 
 
 # --- the real build -----------------------------------------------------------------------------------------
