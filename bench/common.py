@@ -128,10 +128,10 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def our_site_command(db: Path, port: int) -> list[str]:
-    """`prestatieafspraken serve`, exactly: the same argument list the loader's CLI builds."""
-    from loaders.cli import datasette_args
+    """`prestatieafspraken serve`, exactly: the same command line the tests start."""
+    from loaders.cli import serve_command
 
-    return [*datasette_args(PROJECT_ROOT, db), "--host", HOST, "--port", str(port)]
+    return serve_command(PROJECT_ROOT, db, HOST, port)
 
 
 def bare_command(db: Path, port: int) -> list[str]:

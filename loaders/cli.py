@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import sys
@@ -16,6 +15,7 @@ from .datapackage_zip import ZIP_NAME, write_zip
 from .docs import render_data_model
 from .excel_import import import_excel
 from .schema import Package
+from .server import run as run_server
 from .site import DATABASE
 from .validate import validate as validate_package
 
@@ -107,27 +107,23 @@ def docs(root: Path, output: Path) -> None:
     click.echo(f"Wrote {output}.")
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
+@cli.command()
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB, show_default=True)
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "8001")), type=int, show_default="8001")
-@click.argument("extra", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
-def serve(root: Path, db: Path, host: str, port: int, extra: tuple[str, ...]) -> None:
+def serve(root: Path, db: Path, host: str, port: int) -> None:
     """Serve the database read-only with the project's metadata, plugins and settings."""
-    args = [*datasette_args(root, db), "--host", host, "--port", str(port), *extra]
-    os.execvp(args[0], args)
+    try:
+        run_server(root, db, host, port)
+    except FileNotFoundError as error:
+        raise click.ClickException(str(error)) from None
 
 
-def datasette_args(root: Path, db: Path) -> list[str]:
-    """The `datasette serve` command line, with settings from settings.json (shared with the tests)."""
-    settings = json.loads((root / "settings.json").read_text(encoding="utf-8"))
-    args = [str(Path(sys.executable).with_name("datasette")), "serve", "-i", str(db),
-            "--metadata", str(root / "metadata.yml"), "--plugins-dir", str(root / "plugins"),
-            "--template-dir", str(root / "templates")]
-    for key, value in settings.items():
-        args += ["--setting", key, str(value).lower() if isinstance(value, bool) else str(value)]
-    return args
+def serve_command(root: Path, db: Path, host: str, port: int) -> list[str]:
+    """The command line of `prestatieafspraken serve` (for tests and benchmarks that start a server)."""
+    return [sys.executable, "-m", "loaders", "--root", str(root), "serve", "--db", str(db),
+            "--host", host, "--port", str(port)]
 
 
 if __name__ == "__main__":

@@ -16,8 +16,10 @@ gzip-compressed or not (plugins/compression.py); both are the same content.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ MAX_AGE = 86_400
 CACHE_CONTROL = f"public, max-age={MAX_AGE}".encode()
 UNCACHEABLE = (b"no-cache", b"no-store", b"private")
 CACHE_HEADERS = {b"cache-control", b"etag", b"expires", b"last-modified"}
+_etags: weakref.WeakKeyDictionary[Any, bytes | None] = weakref.WeakKeyDictionary()
 
 
 
@@ -83,14 +86,23 @@ def caching_headers(etag: bytes) -> list[tuple[bytes, bytes]]:
 
 
 def wrap(app: ASGIApp, datasette: Any) -> ASGIApp:
-    state: dict[str, bytes | None] = {}
     fingerprint = site_fingerprint(datasette)
+    pending: list[asyncio.Task[bytes | None]] = []
+
+    async def compute() -> bytes | None:
+        version = await data_versions(datasette)
+        etag = f'W/"{version}-{fingerprint}"'.encode() if version else None
+        _etags[datasette] = etag
+        return etag
 
     async def current_etag() -> bytes | None:
-        if "etag" not in state:
-            version = await data_versions(datasette)
-            state["etag"] = f'W/"{version}-{fingerprint}"'.encode() if version else None
-        return state["etag"]
+        # Once per process (the database never changes), and once only even when the first
+        # visitors arrive together: they all wait for the same query instead of queueing 200 of them.
+        if datasette in _etags:
+            return _etags[datasette]
+        if not pending:
+            pending.append(asyncio.ensure_future(compute()))
+        return await pending[0]
 
     async def cached(scope: Scope, receive: Receive,
                      send: Send) -> None:

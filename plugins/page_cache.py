@@ -6,10 +6,15 @@ SQL thread pool; under load that made them wait for seconds. The database is
 immutable and the site does not change while the process runs, so the answer to a
 plain GET of these pages is always the same: build it once per Accept-Encoding
 and serve the stored bytes.
+
+The store belongs to the Datasette instance, not to one ASGI app, so `prestatieafspraken serve`
+can fill it through `datasette.client` before the first visitor arrives (loaders/server.py): even
+the first request for these pages, in a flood, is answered from memory.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +23,7 @@ from datasette import hookimpl
 from loaders.site import DATABASE, ASGIApp, Message, Receive, Scope, Send
 
 CACHED_PATHS = {"/", f"/{DATABASE}"}
+_stores: weakref.WeakKeyDictionary[Any, dict[tuple[str, bytes], list[Message]]] = weakref.WeakKeyDictionary()
 
 
 
@@ -28,8 +34,7 @@ def _accept_encoding(scope: Scope) -> bytes:
     return b""
 
 
-def wrap(app: ASGIApp) -> ASGIApp:
-    pages: dict[tuple[str, bytes], list[Message]] = {}
+def wrap(app: ASGIApp, pages: dict[tuple[str, bytes], list[Message]]) -> ASGIApp:
 
     async def cached(scope: Scope, receive: Receive,
                      send: Send) -> None:
@@ -63,4 +68,5 @@ def wrap(app: ASGIApp) -> ASGIApp:
 
 @hookimpl
 def asgi_wrapper(datasette: Any) -> Callable[[ASGIApp], ASGIApp]:
-    return wrap
+    pages = _stores.setdefault(datasette, {})
+    return lambda app: wrap(app, pages)

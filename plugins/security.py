@@ -1,41 +1,86 @@
-"""Security for a public, read-only site: only reading methods, strict headers, no internals in responses.
+"""Security for a public, read-only site: the outermost layer around everything else.
 
 - GET, HEAD and OPTIONS only: anything else gets a clean 405 (Datasette 0.65 answers a
   POST to a read-only saved query with a 500 and a traceback in the log).
-- Content-Security-Policy that allows nothing from another origin. Scripts need
-  'unsafe-inline' (Datasette's own inline scripts) and 'unsafe-eval' (Vega compiles
-  chart expressions); both are still limited to this origin.
+- Requests of a shape no page produces are refused before any work: a target that is not a
+  path (absolute-form, `..` segments, empty segments such as `/-//threads`), over-long paths
+  and query strings (414), too many parameters, and more `_facet` parameters than a page offers
+  (each facet is a query of its own: 300 of them kept one request busy for 15 s).
+- Every response carries the security headers, error responses included; an exception that
+  escapes every other layer is answered with the generic error page, never uvicorn's bare 500.
+- Content-Security-Policy: nothing from another origin, and no script that is not a file of this
+  site, except the few fixed inline scripts in Datasette's own templates, allowed by their hash
+  (see inline_script_hashes). No 'unsafe-inline' and no 'unsafe-eval' for scripts.
 - Only chart embed pages may be framed, by any site; every other page by none.
-- Debug pages that reveal threads or file paths are not served, and a server error
-  never shows its message, which could hold a path or a stack trace.
+- Debug pages that reveal threads or file paths are not served, and a server error never shows
+  its message, which could hold a path or a stack trace.
+
+The order of the layers around Datasette is fixed by hook priority, not by the order of files:
+this wrapper is `trylast` (outermost), plugins/admission.py is `tryfirst` (innermost, next to
+Datasette), and the caching and compression layers sit between them in any order, since each
+stands on its own.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import logging
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
+import datasette as datasette_package
 from datasette import hookimpl
 
 from loaders.site import ASGIApp, Message, Receive, Scope, Send
 
+log = logging.getLogger("prestatieafspraken.security")
+
 ALLOWED_METHODS = {"GET", "HEAD", "OPTIONS"}
 EMBED_PATH = re.compile(r"^/-/charts/[a-z0-9-]+/embed$")
 HIDDEN_PATHS = re.compile(r"^/-/(threads|databases|permissions|allow-debug|messages|actor)(\.json)?$")
-CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+MAX_PATH_BYTES = 2_048
+MAX_QUERY_BYTES = 16_384  # a long saved-query URL with its SQL fits in a few kB
+MAX_PARAMETERS = 64
+MAX_FACETS = 10  # more than any table declares
+FACET_PARAMETERS = ("_facet", "_facet_array", "_facet_date", "_facet_size")
+INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+CSP = ("default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
        "base-uri 'self'; form-action 'self'; frame-ancestors {frame}")
 GENERIC_ERROR = (b"<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\"><title>Fout / Error</title></head>"
                  b"<body><h1>Er ging iets mis / Something went wrong</h1><p>Probeer het later opnieuw. "
-                 b"<em>Please try again later.</em></p><p><a href=\"/\">Home</a></p></body></html>")
+                 b"<em lang=\"en\">Please try again later.</em></p><p><a href=\"/\">Home</a></p></body></html>")
 
 
+def _variants(script: str) -> list[str]:
+    """The texts one inline script can render to. Datasette's table page writes one boolean into
+    its script; every other inline script in its templates is fixed text."""
+    if "{{ datasette_allow_facet }}" in script:
+        return [script.replace("{{ datasette_allow_facet }}", value) for value in ("true", "false")]
+    return [script] if "{{" not in script and "{%" not in script else []
 
-def security_headers(path: str) -> list[tuple[bytes, bytes]]:
+
+def inline_script_hashes(template_dirs: list[Path]) -> list[str]:
+    """CSP sources for the inline scripts written in the templates (Datasette's and ours): exactly
+    those texts may run, so a script injected into a page would not."""
+    hashes: set[str] = set()
+    for folder in template_dirs:
+        for template in sorted(folder.glob("*.html")):
+            for match in INLINE_SCRIPT.finditer(template.read_text(encoding="utf-8")):
+                for text in _variants(match[1]):
+                    digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode()
+                    hashes.add(f"'sha256-{digest}'")
+    return sorted(hashes)
+
+
+def security_headers(path: str, hashes: str) -> list[tuple[bytes, bytes]]:
     embed = bool(EMBED_PATH.match(path))
     headers = [
-        (b"content-security-policy", CSP.format(frame="*" if embed else "'none'").encode()),
+        (b"content-security-policy", CSP.format(hashes=hashes, frame="*" if embed else "'none'").encode()),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"strict-origin-when-cross-origin"),
     ]
@@ -44,51 +89,83 @@ def security_headers(path: str) -> list[tuple[bytes, bytes]]:
     return headers
 
 
-async def _plain(send: Send, status: int, body: bytes, path: str,
-                 extra: list[tuple[bytes, bytes]] | None = None, content_type: bytes = b"text/plain; charset=utf-8"
-                 ) -> None:
-    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
-               *security_headers(path), *(extra or [])]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+def refusal(scope: Scope) -> tuple[int, bytes] | None:
+    """Why a request is refused before it reaches the site, if it is."""
+    path = scope.get("path", "")
+    raw_path = scope.get("raw_path") or path.encode()
+    query = scope.get("query_string") or b""
+    if scope.get("method", "GET") not in ALLOWED_METHODS:
+        return 405, b"Deze site is alleen-lezen / This site is read-only\n"
+    if len(raw_path) > MAX_PATH_BYTES or len(query) > MAX_QUERY_BYTES:
+        return 414, b"Het adres is te lang / The address is too long\n"
+    if not path.startswith("/") or "//" in path or "/../" in f"{path}/" or "/./" in f"{path}/":
+        return 404, b"Niet gevonden / Not found\n"
+    if HIDDEN_PATHS.match(path):
+        return 404, b"Niet gevonden / Not found\n"
+    if query:
+        names = [name for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True)]
+        if len(names) > MAX_PARAMETERS:
+            return 400, b"Te veel parameters / Too many parameters\n"
+        if sum(name in FACET_PARAMETERS for name in names) > MAX_FACETS:
+            return 400, b"Te veel facetten / Too many facets\n"
+    return None
 
 
-def wrap(app: ASGIApp) -> ASGIApp:
-    async def secured(scope: Scope, receive: Receive,
-                      send: Send) -> None:
+def wrap(app: ASGIApp, hashes: str) -> ASGIApp:
+    async def plain(send: Send, status: int, body: bytes, path: str,
+                    content_type: bytes = b"text/plain; charset=utf-8") -> None:
+        headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
+                   (b"cache-control", b"no-store"), *security_headers(path, hashes)]
+        if status == 405:
+            headers.append((b"allow", b"GET, HEAD, OPTIONS"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def secured(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
         path = scope.get("path", "")
-        if scope.get("method", "GET") not in ALLOWED_METHODS:
-            await _plain(send, 405, b"Deze site is alleen-lezen / This site is read-only\n", path,
-                         [(b"allow", b"GET, HEAD, OPTIONS")])
+        refused = refusal(scope)
+        if refused:
+            await plain(send, refused[0], refused[1], path)
             return
-        if HIDDEN_PATHS.match(path):
-            await _plain(send, 404, b"Niet gevonden / Not found\n", path)
-            return
+        started = False
         failed = False
 
         async def guarded_send(message: Message) -> None:
-            nonlocal failed
+            nonlocal started, failed
             if message["type"] == "http.response.start":
-                if message["status"] >= 500:
+                started = True
+                if message["status"] >= 500 and message["status"] != 503:
+                    # The site's own 500 page comes from plugins/errors.py; this is the backstop
+                    # for anything that answers 5xx with a body of its own.
                     failed = True
-                    await _plain(send, message["status"], GENERIC_ERROR, path,
-                                 content_type=b"text/html; charset=utf-8")
+                    await plain(send, message["status"], GENERIC_ERROR, path, b"text/html; charset=utf-8")
                     return
-                names = {name.lower() for name, _ in security_headers(path)}
+                names = {name for name, _ in security_headers(path, hashes)}
                 kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
-                message = {**message, "headers": kept + security_headers(path)}
+                message = {**message, "headers": kept + security_headers(path, hashes)}
             elif failed:
                 return  # the generic error body has been sent already
             await send(message)
 
-        await app(scope, receive, guarded_send)
+        try:
+            await app(scope, receive, guarded_send)
+        except Exception as error:  # the last line of defence: never uvicorn's bare 500
+            if type(error).__name__ == "ClientDisconnected":
+                return
+            log.error("unhandled %s on %s: %s", type(error).__name__, path, str(error)[:300])
+            if not started:
+                await plain(send, 500, GENERIC_ERROR, path, b"text/html; charset=utf-8")
 
     return secured
 
 
-@hookimpl
+@hookimpl(trylast=True)
 def asgi_wrapper(datasette: Any) -> Callable[[ASGIApp], ASGIApp]:
-    return wrap
+    folders = [Path(datasette_package.__file__).parent / "templates"]
+    if datasette.template_dir:
+        folders.append(Path(datasette.template_dir))
+    hashes = "".join(f" {h}" for h in inline_script_hashes(folders))
+    return lambda app: wrap(app, hashes)

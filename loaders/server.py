@@ -1,0 +1,80 @@
+"""The served site: one Datasette configured from the project's files, run by uvicorn with bounds.
+
+`prestatieafspraken serve`, the tests and the benchmarks all build the Datasette here, so what is
+tested is what is served. uvicorn runs in-process rather than through `datasette serve`, because
+that command cannot set the server limits a public site needs:
+
+- `timeout_graceful_shutdown`: SIGTERM ends the process within a few seconds even while a long
+  download is still streaming (uvicorn otherwise waits for every open response to finish);
+- `limit_concurrency`: past this many open connections uvicorn answers 503 itself, a backstop
+  behind the finer admission control in plugins/admission.py;
+- `timeout_keep_alive`: idle keep-alive connections are closed after a few seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import ctypes.util
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from datasette.app import Datasette
+
+from .site import DATABASE
+
+GRACEFUL_SHUTDOWN_SECONDS = 3
+MAX_CONNECTIONS = 1_000
+KEEP_ALIVE_SECONDS = 5
+# glibc raises its mmap threshold after large blocks are freed, so that later large results land in
+# the heap and stay in RSS; a fixed threshold gives memory of big answers back to the system.
+MMAP_THRESHOLD = 128 * 1024
+M_MMAP_THRESHOLD = -3
+
+
+def settings(root: Path) -> dict[str, Any]:
+    return dict(json.loads((root / "settings.json").read_text(encoding="utf-8")))
+
+
+def configured_datasette(root: Path, db: Path) -> Datasette:
+    """The Datasette of `make serve`: the database immutable, metadata, plugins, templates, settings."""
+    return Datasette(
+        immutables=[str(db)],
+        metadata=yaml.safe_load((root / "metadata.yml").read_text(encoding="utf-8")),
+        plugins_dir=str(root / "plugins"),
+        template_dir=str(root / "templates"),
+        settings=settings(root),
+    )
+
+
+def _fix_mmap_threshold() -> None:
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to tune
+        ctypes.CDLL(name).mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+
+
+async def warm(datasette: Datasette) -> None:
+    """Build the pages every visitor starts from once, before serving (plugins/page_cache.py keeps them)."""
+    for path in ("/", f"/{DATABASE}"):
+        for encoding in ("gzip", "identity"):
+            await datasette.client.get(path, headers={"Accept-Encoding": encoding})
+
+
+def run(root: Path, db: Path, host: str, port: int) -> None:
+    """Serve until SIGINT/SIGTERM."""
+    import uvicorn
+
+    if not db.is_file():
+        raise FileNotFoundError(f"{db}: no database; run `make build` first")
+    _fix_mmap_threshold()
+    datasette = configured_datasette(root, db)
+    asyncio.run(warm(datasette))
+    app = datasette.app()
+    uvicorn.run(app, host=host, port=port, lifespan="on", log_level="info",
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, limit_concurrency=MAX_CONNECTIONS,
+                timeout_keep_alive=KEEP_ALIVE_SECONDS)
