@@ -45,6 +45,15 @@ CONFIG: dict[str, Any] = {
 
 # (slug, format, data_version) -> rendered bytes; a new data release gets new keys.
 _images: dict[tuple[str, str, str], bytes] = {}
+# Renders under way, by the same key: a second request for an image being drawn waits for that
+# render instead of starting its own (16 requests at once used to start 78 renders).
+_rendering: dict[tuple[str, str, str], asyncio.Future[bytes]] = {}
+# One render at a time: vl-convert keeps a core busy for up to a second per chart, and the other
+# core serves the site meanwhile.
+RENDER_SLOTS = 1
+_render_slots: dict[int, asyncio.Semaphore] = {}
+# The data release of each database file: immutable, so read once per process.
+_releases: dict[str, tuple[str, str]] = {}
 
 
 @functools.cache
@@ -102,10 +111,12 @@ def chart_or_404(slug: str) -> dict[str, Any]:
 
 async def data_release(datasette: Any) -> tuple[str, str]:
     """(data_version, build date) from build_info: part of every cache key and source line."""
-    rows = await datasette.get_database(DATABASE).execute(
-        "select key, value from build_info where key in ('data_version', 'built_at')")
-    info = {row["key"]: row["value"] for row in rows}
-    return info["data_version"], info["built_at"][:10]
+    db = datasette.get_database(DATABASE)
+    if db.path not in _releases:
+        rows = await db.execute("select key, value from build_info where key in ('data_version', 'built_at')")
+        info = {row["key"]: row["value"] for row in rows}
+        _releases[db.path] = (info["data_version"], info["built_at"][:10])
+    return _releases[db.path]
 
 
 async def bind(datasette: Any, request: Any, slug: str) -> BoundChart:
@@ -125,18 +136,38 @@ async def bind(datasette: Any, request: Any, slug: str) -> BoundChart:
     return BoundChart(chart, rows, sources, *await data_release(datasette))
 
 
+def _draw(spec: dict[str, Any], fmt: str) -> bytes:
+    if fmt == "svg":
+        return str(vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])).encode("utf-8")
+    return bytes(vl_convert.vegalite_to_png(spec, scale=PNG_SCALE, ppi=PNG_PPI, allowed_base_urls=[]))
+
+
+def cached_image(slug: str, fmt: str, data_version: str) -> bytes | None:
+    return _images.get((slug, fmt, data_version))
+
+
 async def render(bound: BoundChart, fmt: str) -> tuple[bytes, bool]:
     """The image bytes and whether they came from the cache; never fetches a URL."""
     key = (bound.slug, fmt, bound.data_version)
     if key in _images:
         return _images[key], True
-    if fmt == "svg":
-        svg = await asyncio.to_thread(vl_convert.vegalite_to_svg, bound.spec(), allowed_base_urls=[])
-        _images[key] = svg.encode("utf-8")
-    else:
-        _images[key] = await asyncio.to_thread(
-            vl_convert.vegalite_to_png, bound.spec(), scale=PNG_SCALE, ppi=PNG_PPI, allowed_base_urls=[])
-    return _images[key], False
+    if key in _rendering:
+        return await asyncio.shield(_rendering[key]), True
+    future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+    _rendering[key] = future
+    try:
+        slots = _render_slots.setdefault(id(asyncio.get_running_loop()), asyncio.Semaphore(RENDER_SLOTS))
+        async with slots:
+            image = await asyncio.to_thread(_draw, bound.spec(), fmt)
+        _images[key] = image
+        future.set_result(image)
+    except BaseException as error:
+        future.set_exception(error)
+        future.exception()  # retrieved here, so a render nobody else waited for logs no warning
+        raise
+    finally:
+        del _rendering[key]
+    return image, False
 
 
 def svg_size(svg: bytes) -> tuple[int, int]:
@@ -185,6 +216,13 @@ async def chart_file(datasette: Any, request: Any) -> Response:
     headers = {"Cache-Control": "public, max-age=86400", "ETag": etag}
     if request.headers.get("if-none-match") == etag:
         return Response("", status=304, headers=headers)
+    cached = cached_image(slug, fmt, (await data_release(datasette))[0]) if fmt != "vl.json" else None
+    if cached is not None:
+        # Permissions are still checked, but a drawn image needs no query: static-file speed.
+        await datasette.ensure_permissions(request.actor, [("view-query", (DATABASE, charts()[slug]["query"])),
+                                                           ("view-database", DATABASE), "view-instance"])
+        headers["X-Chart-Cache"] = "hit"
+        return Response(cached, headers=headers, content_type=MEDIA_TYPES[fmt])
     bound = await bind(datasette, request, slug)
     if fmt == "vl.json":
         body = json.dumps(bound.spec(), ensure_ascii=False, indent=2).encode("utf-8")
