@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
 from datasette import hookimpl
 
 from loaders.datapackage_zip import ZIP_NAME
+from loaders.schema import PROJECT_ROOT
 from loaders.site import DATABASE
 
 
@@ -21,11 +23,14 @@ async def home_vars(datasette: Any) -> dict[str, Any]:
     counts = await db.execute("select substr(key, 6) as name, cast(value as integer) as rows from build_info "
                               "where key like 'rows.%' order by key")
     queries = (datasette.metadata("queries", database=DATABASE) or {})
+    # A question that is also drawn as a chart (charts.yml) links to its chart page as well.
+    charted = {c["query"]: c["slug"] for c in
+               yaml.safe_load((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]}
     return {
         "home": {
             "gaps": [dict(r) for r in gaps.rows],
             "counts": [dict(r) for r in counts.rows],
-            "queries": [{"name": name, "title": q.get("title", name), "fragment": q.get("fragment")}
+            "queries": [{"name": name, "title": q.get("title", name), "chart": charted.get(name)}
                         for name, q in queries.items()],
             "zip_name": ZIP_NAME,
             "database": DATABASE,
