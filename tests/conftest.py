@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
+import os
+import resource
 import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 from datasette.app import Datasette
 
 from loaders.build import build
+from loaders.cli import serve_command
 from loaders.datapackage_zip import ZIP_NAME, write_zip
 from loaders.schema import PROJECT_ROOT, Package
+from loaders.server import configured_datasette
 
 ROOT = PROJECT_ROOT
 DB_NAME = "prestatieafspraken"
@@ -33,15 +42,7 @@ def db_path(tmp_path_factory: pytest.TempPathFactory, package: Package) -> Path:
 
 def make_datasette(db_path: Path) -> Datasette:
     """A Datasette configured exactly as `prestatieafspraken serve` configures it."""
-    settings = json.loads((ROOT / "settings.json").read_text(encoding="utf-8"))
-    metadata = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
-    return Datasette(
-        immutables=[str(db_path)],
-        metadata=metadata,
-        plugins_dir=str(ROOT / "plugins"),
-        template_dir=str(ROOT / "templates"),
-        settings=settings,
-    )
+    return configured_datasette(ROOT, db_path)
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +58,50 @@ def project_copy(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "datapackage.yaml", root / "datapackage.yaml")
     shutil.copytree(ROOT / "csv", root / "csv")
     return root
+
+
+# The served process may use this much heap: a regression that lets one request allocate gigabytes then
+# fails with MemoryError inside the server, and so fails the test, instead of exhausting the machine.
+# RLIMIT_DATA, not RLIMIT_AS: vl-convert's V8 reserves more address space than any useful cap.
+SERVER_MEMORY_CAP = 1536 * 1024 * 1024
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cap_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_DATA, (SERVER_MEMORY_CAP, SERVER_MEMORY_CAP))
+    os.setpgrp()  # its own process group, so the test can stop everything it started
+
+
+@contextlib.contextmanager
+def live_site(db_path: Path, log_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`prestatieafspraken serve` on a free loopback port, memory-capped, stopped afterwards."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(serve_command(ROOT, db_path, "127.0.0.1", port), stdout=log, stderr=log,
+                                preexec_fn=_cap_memory)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/-/versions.json", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start: {log_path.read_text()[-2000:]}") from None
+                time.sleep(0.2)
+        yield base, proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024

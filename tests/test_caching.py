@@ -108,7 +108,9 @@ async def test_no_caching_headers_on_errors(ds, path):
 async def test_no_caching_headers_on_refused_methods(ds):
     response = await ds.client.post("/prestatieafspraken/agreements", content=b"")
     assert response.status_code == 405
-    assert "etag" not in response.headers and "cache-control" not in response.headers
+    # nothing a cache could keep: no validator, and either no Cache-Control or an explicit no-store
+    assert "etag" not in response.headers
+    assert response.headers.get("cache-control", "no-store") == "no-store"
 
 
 async def test_explicit_no_cache_is_kept(ds):

@@ -97,13 +97,13 @@ def live_server(db_path: Path, tmp_path_factory: pytest.TempPathFactory):
     import time
     import urllib.request
 
-    from loaders.cli import datasette_args
+    from loaders.cli import serve_command
     from loaders.schema import PROJECT_ROOT
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    args = [*datasette_args(PROJECT_ROOT, db_path), "--host", "127.0.0.1", "--port", str(port)]
+    args = serve_command(PROJECT_ROOT, db_path, "127.0.0.1", port)
     log = tmp_path_factory.mktemp("server") / "server.log"
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     base = f"http://127.0.0.1:{port}"
