@@ -1,18 +1,27 @@
-"""`make loadtest`: 64 connections for 60 s on 127.0.0.1 against our site on build/prestatieafspraken.db.
+"""`make loadtest`: 64 connections for 60 s on 127.0.0.1 against our site on build/prestatieafspraken.db,
+while 50 more clients flood it with hostile requests.
 
 wrk rotates over a URL mix (bench/serving.py mix_paths: table pages, JSON, saved queries, search, facets,
-chart images, CSV downloads), with `Accept-Encoding: gzip` like a browser. Passes when there is no error at
-all: no socket error (connect, read, write, timeout) and no status outside 2xx/3xx. Writes
-bench/loadtest.md and bench/loadtest.json. Not part of `make test`.
+chart images, CSV downloads), with `Accept-Encoding: gzip` like a browser. At the same time a second process
+keeps 50 hostile requests in flight (queries that run into the time limit, huge values, results over the
+budget, too many facets, abandoned downloads). Passes when the normal traffic has no error at all (no socket
+error and no status outside 2xx/3xx), the hostile traffic got only 4xx or 503 answers, and the server grew by
+less than 256 MB. Writes bench/loadtest.md and bench/loadtest.json. Not part of `make test`.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import collections
 import datetime as dt
 import json
+import multiprocessing
+import socket
 import sys
+import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
@@ -21,12 +30,67 @@ from loaders.schema import PROJECT_ROOT
 from .common import BENCH_DIR, HOST, MIX_LUA, SCRATCH, free_port, machine_info, our_site_command, server, wrk
 from .serving import mix_paths
 
+RSS_GROWTH_LIMIT_MB = 256
+HOSTILE_SQL = [
+    "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c",
+    "select zeroblob(999999999)",
+    "select length(printf('%.*c', 999999999, 'x'))",
+    "with recursive c(x) as (select 1 union all select x + 1 from c limit 1000) select zeroblob(200000) from c",
+    "select count(*) from specifications a, specifications b, specifications c, specifications d",
+]
+HOSTILE_PATHS = [
+    *[f"/prestatieafspraken.json?sql={quote(sql)}" for sql in HOSTILE_SQL],
+    "/prestatieafspraken/agreements.json?" + "&".join(["_facet=kind"] * 300),
+    "/prestatieafspraken/agreements?_sort=nope",
+    "/-//threads",
+]
+ABANDONED = "/prestatieafspraken.excel?sql=" + quote(
+    "with recursive c(x) as (select 1 union all select x + 1 from c limit 3000000) select x from c")
+
+
+def rss_mb(pid: int) -> float:
+    return int(Path(f"/proc/{pid}/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
+
+
+def _abandon(base: str) -> str:
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(f"GET {ABANDONED} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        status = sock.recv(64).split(b" ")[1].decode()
+    return status
+
+
+def flood(base: str, clients: int, seconds: float, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    """Keep `clients` hostile requests in flight for `seconds`; report the answers by status."""
+    import httpx
+
+    async def run() -> collections.Counter[str]:
+        counts: collections.Counter[str] = collections.Counter()
+        deadline = time.monotonic() + seconds
+        async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=clients)) as client:
+            async def one(n: int) -> None:
+                while time.monotonic() < deadline:
+                    n += 1
+                    try:
+                        if n % 10 == 0:
+                            counts["abandoned download " + await asyncio.to_thread(_abandon, base)] += 1
+                        else:
+                            response = await client.get(base + HOSTILE_PATHS[n % len(HOSTILE_PATHS)])
+                            counts[str(response.status_code)] += 1
+                    except (httpx.HTTPError, OSError) as error:
+                        counts[type(error).__name__] += 1
+            await asyncio.gather(*[one(i) for i in range(clients)])
+        return counts
+
+    out.put(dict(asyncio.run(run())))
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, default=PROJECT_ROOT / "build" / "prestatieafspraken.db")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--hostile", type=int, default=50, help="hostile clients in flight at the same time")
     args = parser.parse_args(argv)
     if not args.db.exists():
         print(f"{args.db} does not exist; run `make build` first", file=sys.stderr)
@@ -37,15 +101,29 @@ def main(argv: list[str] | None = None) -> int:
     paths_file.write_text("\n".join(paths) + "\n", encoding="utf-8")
     port = free_port()
     base = f"http://{HOST}:{port}"
-    with server(our_site_command(args.db.resolve(), port), base + "/-/versions.json", "loadtest"):
+    with server(our_site_command(args.db.resolve(), port), base + "/-/versions.json", "loadtest") as proc:
         with httpx.Client(timeout=60) as client:
             statuses = {p: client.get(base + p).status_code for p in paths}  # every URL works once
+        rss_before = rss_mb(proc.pid)
+        answers: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+        hostile = multiprocessing.Process(target=flood, args=(base, args.hostile, args.seconds, answers))
+        hostile.start()
         result = wrk(base + "/", connections=args.connections, seconds=args.seconds, script=MIX_LUA,
                      args=[str(paths_file)], headers=["Accept-Encoding: gzip"], threads=2)
+        hostile_counts = answers.get(timeout=args.seconds + 120)
+        hostile.join(timeout=30)
+        time.sleep(2)
+        rss_after = rss_mb(proc.pid)
+        alive = proc.poll() is None
     broken = {p: s for p, s in statuses.items() if not 200 <= s < 400}
-    passed = result["errors"] == 0 and not broken
+    hostile_ok = all(k.startswith(("4", "503", "abandoned download")) for k in hostile_counts)
+    growth = rss_after - rss_before
+    passed = result["errors"] == 0 and not broken and alive and hostile_ok and growth < RSS_GROWTH_LIMIT_MB
     report = {"date": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(), "db": str(args.db),
               "connections": args.connections, "seconds": args.seconds, "paths": paths,
+              "hostile_clients": args.hostile, "hostile_paths": [*HOSTILE_PATHS, ABANDONED],
+              "hostile_answers": hostile_counts, "rss_before_mb": round(rss_before, 1),
+              "rss_after_mb": round(rss_after, 1), "server_alive": alive,
               "first_pass_statuses": statuses, "result": result, "passed": passed, "machine": machine_info()}
     (BENCH_DIR / "loadtest.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     (BENCH_DIR / "loadtest.md").write_text(render(report), encoding="utf-8")
@@ -60,7 +138,8 @@ def render(r: dict) -> str:
         "# Load test (`make loadtest`)", "",
         f"{r['date']}: {r['connections']} connections for {r['seconds']} s against our site "
         f"(`prestatieafspraken serve` on `{Path(r['db']).name}`), one Datasette process, loopback only, "
-        f"`Accept-Encoding: gzip`, rotating over {len(r['paths'])} URLs.",
+        f"`Accept-Encoding: gzip`, rotating over {len(r['paths'])} URLs, while {r['hostile_clients']} hostile "
+        "clients kept requests in flight (listed below).",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}, SQLite {m['sqlite']}, "
         f"datasette {m['packages'].get('datasette')}, {m['wrk']}. The load generator shares the 2 cores.", "",
         f"**Result: {'PASSED' if r['passed'] else 'FAILED'}** — "
@@ -70,6 +149,13 @@ def render(r: dict) -> str:
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| {x['requests']:,} | {x['rps']} | {x['bytes'] / 1e6:.1f} | {x['mean_ms']} | {x['p50_ms']} | "
         f"{x['p90_ms']} | {x['p95_ms']} | {x['p99_ms']} | {x['max_ms']} |", "",
+        f"Server memory (RSS): {r['rss_before_mb']} MB before the run, {r['rss_after_mb']} MB after "
+        f"(growth {r['rss_after_mb'] - r['rss_before_mb']:.1f} MB; limit {RSS_GROWTH_LIMIT_MB} MB). "
+        f"Server still running: {'yes' if r['server_alive'] else 'NO'}.", "",
+        "Answers to the hostile clients (status: count; a 503 is a request turned away at once by admission "
+        "control, a 400 one stopped by a limit): "
+        + ", ".join(f"{k}: {v:,}" for k, v in sorted(r["hostile_answers"].items())), "",
+        "Hostile requests:", "", *[f"- `{p[:160]}`" for p in r["hostile_paths"]], "",
         "URL mix:", "",
         *[f"- `{p}` ({r['first_pass_statuses'].get(p)})" for p in r["paths"]], "",
     ]
