@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
+from .provenance import provenance, source_column
 from .schema import Package
 from .views import column_descriptions, view_definitions
+
+# What the column `herkomst / provenance` of every table says, in both languages.
+PROVENANCE_WORDS = {"source": "bron / source", "ours": "eigen / ours", "remarks": "toelichting / remarks"}
+PROVENANCE_LEGEND = [
+    "**Herkomst / provenance** (per kolom, uit `provenance` in datapackage.yaml; de loader controleert het, zie "
+    "[provenance.md](provenance.md)):",
+    "",
+    "- *bron / source* — zegt alleen wat de bron van de rij zegt: cijfers, data, namen, verwijzingen en onze "
+    "samenvatting in eigen woorden. Zo'n waarde heeft altijd een bron in de rij (de kolom tussen haakjes als dat niet "
+    "`source_id` is). — Says only what the row's source states: figures, dates, names, links and our own-words "
+    "summary. Such a value always has a source on its row (the column in brackets when it is not `source_id`).",
+    "- *eigen / ours* — onze sleutel, indeling of administratie, bijvoorbeeld `kind` of `theme_key`. — Our key, "
+    "classification or bookkeeping, for example `kind` or `theme_key`.",
+    "- *toelichting / remarks* — `notes`: opmerkingen, afwijkende bronnen, en de enige plek voor een afleiding, "
+    "gemarkeerd `AFLEIDING:`; een afleiding vult nooit een bron-kolom. — `notes`: remarks, disagreeing sources, "
+    "and the only place for an inference, marked `AFLEIDING:`; an inference never fills a source column.",
+    "",
+]
 
 
 def _cell(text: str) -> str:
@@ -23,7 +42,7 @@ def render_data_model(package: Package) -> str:
     for resource in package.resources:
         for fk in resource.foreign_keys:
             out.append(f"  {fk.resource} ||--o{{ {resource.name} : \"{', '.join(fk.fields)}\"")
-    out += ["```", ""]
+    out += ["```", "", *PROVENANCE_LEGEND]
     for resource in package.resources:
         out += [f"## `{resource.name}` — {resource.title}", "", _cell(resource.description_nl), "",
                 f"*{_cell(resource.description_en)}*", "",
@@ -31,11 +50,14 @@ def render_data_model(package: Package) -> str:
         if resource.foreign_keys:
             refs = ", ".join(f"`{','.join(fk.fields)}` → `{fk.resource}`" for fk in resource.foreign_keys)
             out += [f"Foreign keys: {refs}.", ""]
-        out += ["| column | type | required | allowed values | beschrijving | description |",
-                "|---|---|---|---|---|---|"]
+        out += ["| column | type | required | allowed values | herkomst / provenance | beschrijving | description |",
+                "|---|---|---|---|---|---|---|"]
         for f in resource.fields:
             kind = "date (YYYY, YYYY-MM or YYYY-MM-DD)" if f.partial_date else f.type
-            out.append(f"| `{f.name}` | {kind} | {'yes' if f.required else ''} | {', '.join(f.enum)} | "
+            origin = PROVENANCE_WORDS.get(provenance(f) or "", "")
+            if provenance(f) == "source" and source_column(package, resource, f) != "source_id":
+                origin += f" (`{source_column(package, resource, f)}`)"
+            out.append(f"| `{f.name}` | {kind} | {'yes' if f.required else ''} | {', '.join(f.enum)} | {origin} | "
                        f"{_cell(f.description_nl)} | {_cell(f.description_en)} |")
         out.append("")
     out += ["# Views", ""]

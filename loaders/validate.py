@@ -19,6 +19,7 @@ from frictionless import system
 
 from .filecheck import FileReport, check_file
 from .problems import Problem
+from .provenance import provenance_problems
 from .schema import Package, Resource
 
 TYPE_HINTS = {
@@ -43,6 +44,7 @@ def validate(package: Package) -> list[Problem]:
         problems.extend(_partial_date_problems(package, resource, reports[resource.name]))
         if resource.successor_of:
             problems.extend(_successor_cycles(package, resource, reports[resource.name]))
+    problems.extend(provenance_problems(package, sound, reports))
     return sorted(set(problems))
 
 
