@@ -1,28 +1,144 @@
-"""Write the downloadable data package: CSVs, datapackage.json, README and licence in one zip.
+"""Write the downloadable data package: CSVs, datapackage.json, README, CITATION.cff and licence in one zip.
 
-The zip is reproducible (sorted entries, fixed timestamps) and written atomically
-next to the database, so the site can offer it and a portal can harvest it.
+The published datapackage.json is datapackage.yaml made self-contained for someone who has only the
+zip: profile `tabular-data-package`, the CSV dialect in the form of Data Package 1.0 (which 2.0 and
+frictionless-py also read), `version` = the data version the site asks people to cite, the package's
+sources (every row of csv/sources.csv), homepage and id under the configured base URL, and per file
+its size and SHA-256 hash. It validates against the Data Package 1.0 and 2.0 JSON Schemas and with
+`frictionless validate`.
+
+The zip is reproducible (sorted entries, fixed timestamps) and written atomically next to the
+database, so the site can offer it and a portal can harvest it.
 """
 
 from __future__ import annotations
 
+import copy
+import csv
+import hashlib
 import json
 import os
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
+from .build import data_version
+from .publication import Publication, citation, citation_cff
 from .schema import Package
 
 ZIP_NAME = "prestatieafspraken-datapackage.zip"
-EXTRA_FILES = ("README.md", "LICENSE-DATA.md", "docs/data-model.md")
+TABULAR_PROFILE_V1 = "https://specs.frictionlessdata.io/tabular-data-package/"
+# Copied into the zip as they are; README.md and CITATION.cff are written for the zip.
+EXTRA_FILES = ("LICENSE-DATA.md", "docs/data-model.md")
+SOURCES_RESOURCE = "sources"
 # 1980-01-01 is the earliest time a zip entry can carry; SOURCE_DATE_EPOCH may override it.
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def descriptor_json(package: Package) -> str:
-    """The descriptor as JSON, the form every Frictionless tool reads."""
-    return json.dumps(package.raw, ensure_ascii=False, indent=2) + "\n"
+def _dialect_v1(dialect: dict[str, Any]) -> dict[str, Any]:
+    """frictionless-py writes `dialect: {csv: {delimiter: ...}}`; Data Package 1.0 (and 2.0) want the CSV
+    properties at the top of the dialect."""
+    out = {k: v for k, v in dialect.items() if k != "csv"}
+    out.update(dialect.get("csv") or {})
+    # The 1.0 Tabular Data Package schema requires doubleQuote; true is the CSV default our files follow.
+    out.setdefault("doubleQuote", True)
+    return out
+
+
+def _sources(package: Package) -> list[dict[str, str]]:
+    """Every source the rows cite, as the package's `sources` (title and web address)."""
+    if SOURCES_RESOURCE not in {r.name for r in package.resources}:
+        return []
+    resource = package.resource(SOURCES_RESOURCE)
+    with (package.root / resource.path).open(encoding="utf-8", newline="") as f:
+        return [{"title": f"{row['publisher']}: {row['title']}", "path": row["url"]} for row in csv.DictReader(f)]
+
+
+def published_descriptor(package: Package, publication: Publication, version: str) -> dict[str, Any]:
+    raw = copy.deepcopy(package.raw)
+    descriptor: dict[str, Any] = {
+        "profile": "tabular-data-package",
+        "name": raw["name"],
+        "id": publication.dataset_uri,
+        "title": raw["title"],
+        "description": raw["description"],
+        "homepage": publication.landing_page,
+        "version": version,
+        "citation": citation(package, publication, version, publication.landing_page),
+        "licenses": raw["licenses"],
+        "contributors": [{"title": publication.publisher, "role": "publisher", "path": publication.landing_page}],
+        "sources": _sources(package),
+    }
+    descriptor.update({k: v for k, v in raw.items() if k not in descriptor and k != "resources"})
+    resources = []
+    for resource in raw["resources"]:
+        content = (package.root / resource["path"]).read_bytes()
+        published = {"profile": "tabular-data-resource", **resource, "format": "csv", "mediatype": "text/csv",
+                     "bytes": len(content), "hash": "sha256:" + hashlib.sha256(content).hexdigest()}
+        if "dialect" in published:
+            published["dialect"] = _dialect_v1(published["dialect"])
+        resources.append(published)
+    descriptor["resources"] = resources
+    return descriptor
+
+
+def descriptor_json(package: Package, publication: Publication, version: str) -> str:
+    """The published descriptor as JSON, the form every Frictionless tool reads."""
+    return json.dumps(published_descriptor(package, publication, version), ensure_ascii=False, indent=2) + "\n"
+
+
+def zip_readme(package: Package, publication: Publication, version: str) -> str:
+    """README.md for someone who has only the zip: what it holds, how to cite, how to check, where it comes
+    from. Links point only at files in the zip or at the published site and the licence."""
+    raw = package.raw
+    rows = [f"| [{r.path}]({r.path}) | {r.title} |" for r in sorted(package.resources, key=lambda r: r.path)]
+    licence = package.license
+    return "\n".join([
+        f"# {raw['title']}",
+        "",
+        " ".join(raw["description"].split()),
+        "",
+        " ".join(raw.get("description_en", "").split()),
+        "",
+        f"- Dataversie / data version: `{version}`",
+        f"- Website: {publication.landing_page}",
+        f"- Uitgever / publisher: {publication.publisher}",
+        f"- Licentie / licence: [{licence.get('title', licence.get('name', ''))}]({licence.get('path', '')}), "
+        "see [LICENSE-DATA.md](LICENSE-DATA.md)",
+        "",
+        "## Citeren / How to cite",
+        "",
+        citation(package, publication, version, publication.landing_page),
+        "",
+        "Voor één rij: noem ook de tabel, de id van de rij en de bron die de rij noemt (`source_id`, zie "
+        "`csv/sources.csv`). For one row, also name the table, the row's id and the source the row cites. "
+        "Machine-readable: [CITATION.cff](CITATION.cff).",
+        "",
+        "## Inhoud / Contents",
+        "",
+        "| bestand / file | inhoud / contents |",
+        "|---|---|",
+        "| [datapackage.json](datapackage.json) | beschrijving van elk bestand en elke kolom (Frictionless Tabular "
+        "Data Package): types, sleutels, bronnen, licentie, grootte en SHA-256 per bestand / every file and column "
+        "described: types, keys, sources, licence, size and SHA-256 of each file |",
+        *rows,
+        "| [docs/data-model.md](docs/data-model.md) | het datamodel in woorden / the data model in words |",
+        "| [LICENSE-DATA.md](LICENSE-DATA.md) | licentie en naamsvermelding / licence and attribution |",
+        "| [CITATION.cff](CITATION.cff) | citatie (Citation File Format) / citation |",
+        "",
+        "## Gebruik / Use",
+        "",
+        "De CSV's zijn UTF-8 zonder BOM, komma-gescheiden, met een kopregel. Controleer het pakket met "
+        "`frictionless validate datapackage.json` (Python-pakket `frictionless`). The CSVs are UTF-8 without BOM, "
+        "comma-separated, with a header row. Check the package with `frictionless validate datapackage.json`.",
+        "",
+        "Elke rij van elke tabel noemt de openbare bron waarop ze berust (kolom `source_id`, tabel "
+        "`csv/sources.csv`). Wat ontbreekt staat in `csv/coverage.csv`; het is niet aangevuld met schattingen. "
+        "Every row cites the public source it rests on; what is missing is listed in `csv/coverage.csv` and not "
+        "filled with guesses.",
+        "",
+    ])
 
 
 def _entry(name: str) -> zipfile.ZipInfo:
@@ -38,14 +154,18 @@ def _entry(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def write_zip(package: Package, target: Path) -> Path:
+def write_zip(package: Package, target: Path, publication: Publication | None = None) -> Path:
+    publication = publication or Publication.load(package.root)
+    version = data_version(package)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         with zipfile.ZipFile(tmp, "w") as archive:
-            archive.writestr(_entry("datapackage.json"), descriptor_json(package))
+            archive.writestr(_entry("datapackage.json"), descriptor_json(package, publication, version))
+            archive.writestr(_entry("README.md"), zip_readme(package, publication, version))
+            archive.writestr(_entry("CITATION.cff"), citation_cff(package, publication, version))
             for resource in sorted(package.resources, key=lambda r: r.path):
                 archive.writestr(_entry(resource.path), (package.root / resource.path).read_bytes())
             for extra in EXTRA_FILES:

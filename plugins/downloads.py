@@ -1,7 +1,9 @@
-"""/-/downloads/<file>: the data package zip that the build writes next to the database.
+"""Downloads served as the DCAT description declares them.
 
-The SQLite file itself is Datasette's own download (/prestatieafspraken.db); only
-files on this short list are served, so no path from the URL reaches the disk.
+- /-/downloads/<file>: the data package zip that the build writes next to the database. Only files on
+  this short list are served, so no path from the URL reaches the disk.
+- /<database>.db: Datasette's own download of the SQLite file, which it labels application/octet-stream;
+  this plugin relabels it with the registered SQLite media type, application/vnd.sqlite3.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from loaders.datapackage_zip import ZIP_NAME
-from loaders.site import DATABASE
+from loaders.site import DATABASE, ASGIApp, Message, Receive, Scope, Send
 
 FILES = {ZIP_NAME: "application/zip"}
+SQLITE_PATH = f"/{DATABASE}.db"
+SQLITE_MEDIA_TYPE = b"application/vnd.sqlite3"
 
 
 def build_dir(datasette: Any) -> Path:
@@ -34,6 +38,30 @@ async def download(datasette: Any, request: Any) -> Response:
         content_type=FILES[name],
         headers={"content-disposition": f'attachment; filename="{name}"', "cache-control": "public, max-age=3600"},
     )
+
+
+def sqlite_media_type(app: ASGIApp) -> ASGIApp:
+    """Relabel a successful download of the database file; every other response passes untouched."""
+
+    async def relabelled(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") != SQLITE_PATH:
+            await app(scope, receive, send)
+            return
+
+        async def relabel(message: Message) -> None:
+            if message["type"] == "http.response.start" and message.get("status") == 200:
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"content-type"]
+                message = {**message, "headers": [*headers, (b"content-type", SQLITE_MEDIA_TYPE)]}
+            await send(message)
+
+        await app(scope, receive, relabel)
+
+    return relabelled
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Any:
+    return sqlite_media_type
 
 
 @hookimpl

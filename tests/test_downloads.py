@@ -15,10 +15,15 @@ from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF
 
 from loaders.datapackage_zip import ZIP_NAME, write_zip
-from loaders.schema import Package
+from loaders.publication import Publication
+from loaders.schema import PROJECT_ROOT, Package
 
 DB = "prestatieafspraken"
 BIN = Path(sys.executable).parent
+
+
+def base_url() -> str:
+    return Publication.load(PROJECT_ROOT).base_url
 
 
 async def test_home_page_tells_a_first_time_visitor_everything(ds: Datasette, db_path: Path) -> None:
@@ -35,10 +40,17 @@ async def test_home_page_tells_a_first_time_visitor_everything(ds: Datasette, db
     assert "How complete is it?" in page and "Hoe volledig is het?" in page
 
 
-async def test_sqlite_file_downloads(ds: Datasette, db_path: Path) -> None:
+async def test_sqlite_file_downloads_as_sqlite(ds: Datasette, db_path: Path) -> None:
     response = await ds.client.get(f"/{DB}.db")
     assert response.status_code == 200
+    assert response.headers["content-type"] == "application/vnd.sqlite3"
+    assert f'filename="{DB}.db"' in response.headers["content-disposition"]
     assert response.content == db_path.read_bytes()
+
+
+async def test_only_the_database_download_is_relabelled(ds: Datasette) -> None:
+    assert (await ds.client.get(f"/{DB}.json")).headers["content-type"].startswith("application/json")
+    assert (await ds.client.get(f"/{DB}/sources.csv")).headers["content-type"].startswith("text/plain")
 
 
 async def test_data_package_zip_downloads_and_validates(ds: Datasette, tmp_path: Path, package: Package) -> None:
@@ -49,7 +61,7 @@ async def test_data_package_zip_downloads_and_validates(ds: Datasette, tmp_path:
     with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
         names = set(archive.namelist())
         archive.extractall(tmp_path)
-    assert {"datapackage.json", "README.md", "LICENSE-DATA.md"} <= names
+    assert {"datapackage.json", "README.md", "LICENSE-DATA.md", "CITATION.cff"} <= names
     assert {r.path for r in package.resources} <= names
     descriptor = json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))
     assert descriptor["licenses"][0]["name"] == "CC-BY-4.0"
@@ -89,14 +101,14 @@ async def test_dcat_has_the_mandatory_properties(ds: Datasette, package: Package
     assert {t.language for t in graph.objects(dataset, DCTERMS.description)} == {"nl", "en"}
     publisher = graph.value(dataset, DCTERMS.publisher)
     assert graph.value(publisher, FOAF.name)
-    assert graph.value(dataset, DCTERMS.license) == URIRef("https://creativecommons.org/licenses/by/4.0/")
+    assert graph.value(dataset, DCTERMS.license) == URIRef("http://creativecommons.org/licenses/by/4.0/deed.nl")
     assert graph.value(dataset, DCTERMS.identifier)
     assert graph.value(dataset, DCTERMS.modified)
     assert set(graph.objects(dataset, DCTERMS.language))
     assert set(graph.objects(dataset, DCAT.theme))
     distributions = list(graph.objects(dataset, DCAT.distribution))
     tables = [r.name for r in package.resources]
-    assert len(distributions) >= 3 + 2 * len(tables)
+    assert len(distributions) >= 2 + len(tables)
     for distribution in distributions:
         assert graph.value(distribution, DCAT.accessURL), distribution
         assert graph.value(distribution, DCTERMS["format"]), distribution
@@ -105,8 +117,7 @@ async def test_dcat_has_the_mandatory_properties(ds: Datasette, package: Package
     assert any(u.endswith(f"/{DB}.db") for u in urls)
     assert any(u.endswith(f"/-/downloads/{ZIP_NAME}") for u in urls)
     for table in tables:
-        assert any(f"/{DB}/{table}.csv" in u for u in urls), table
-        assert any(f"/{DB}/{table}.json" in u for u in urls), table
+        assert f"{base_url()}/{DB}/{table}.csv?_stream=on&_dl=1" in urls, table
 
 
 async def test_dcat_download_urls_work(ds: Datasette) -> None:
