@@ -252,7 +252,7 @@ def test_an_abandoned_export_stops_and_frees_its_place(site) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    # Both places for ad-hoc SQL were taken by the exports; once their clients are gone they must free up.
+    # The exports took the places for ad-hoc SQL; once their clients are gone those places must free up.
     deadline = time.monotonic() + 5
     while True:
         status, _ = get(f"{base}/{DB}.json?sql=select+1")
