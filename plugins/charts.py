@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import functools
+import hashlib
 import json
 import re
 import textwrap
@@ -212,7 +213,9 @@ async def chart_file(datasette: Any, request: Any) -> Response:
     """SVG, PNG or the Vega-Lite spec, cacheable for a day and revalidated by data version."""
     slug, fmt = request.url_vars["slug"], request.url_vars["fmt"]
     chart_or_404(slug)
-    etag = f'"{(await data_release(datasette))[0]}-{slug}-{fmt}"'
+    # The chart's own definition is part of the tag: a new title in charts.yml is a new image.
+    definition = hashlib.sha256(json.dumps(charts()[slug], sort_keys=True).encode()).hexdigest()[:8]
+    etag = f'"{(await data_release(datasette))[0]}-{slug}-{definition}-{fmt}"'
     headers = {"Cache-Control": "public, max-age=86400", "ETag": etag}
     if request.headers.get("if-none-match") == etag:
         return Response("", status=304, headers=headers)
