@@ -115,6 +115,13 @@ USER_MISTAKES = [
     "/{db}/agreements?" + "&".join(f"_facet=theme_id&x{i}=1" for i in range(40)),
     "/{db}/agreements?" + "&".join(f"_facet=kind{i}" for i in range(11)),
     "/{db}.json?sql=" + "x" * 20_000,
+    # found by fuzzing parameter names and values over every page kind
+    "/{db}/agreements.csv?_timelimit=-1", "/{db}/agreements?_timelimit=id", "/{db}/top3_2024?_timelimit=array",
+    "/{db}/agreements?_facet_array=%7B%22a%22%3A1%7D", "/{db}/agreements?_through=%7B%22a%22%3A1%7D",
+    "/{db}/agreements.excel?_facet=%7B%22a%22%3A1%7D", "/{db}/agreement_partners?_through=99999999999999999999",
+    "/{db}/agreements.csv?rowid__lt=99999999999999999999", "/{db}/agreements_overview?_next=99999999999999999999",
+    "/{db}/agreements_overview?_through=1e999", "/{db}/agreements.json?_where=id&_facet=%00",
+    "/{db}/agreements?partner=%241&_where=%241", "/{db}/agreements?title_nl=%00",
 ]
 
 
