@@ -10,12 +10,14 @@ import time
 from pathlib import Path
 
 import click
+import yaml
 
 from .build import build as build_database
 from .datapackage_zip import ZIP_NAME, write_zip
 from .docs import render_data_model
 from .excel_import import import_excel
-from .schema import Package
+from .problems import visible
+from .schema import DESCRIPTOR_NAME, Package
 from .site import DATABASE
 from .validate import validate as validate_package
 
@@ -23,11 +25,18 @@ DEFAULT_DB = Path("build") / f"{DATABASE}.db"
 
 
 def _load(root: Path) -> Package:
+    descriptor = root / DESCRIPTOR_NAME
     try:
-        return Package.load(root)
-    except (OSError, ValueError, KeyError) as error:
-        descriptor = root / "datapackage.yaml"
-        raise click.ClickException(f"{descriptor}:1: (file): cannot read the descriptor: {error}") from None
+        package = Package.load(root)
+        package.resources  # noqa: B018 - parse every table now, so a broken one fails here
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line, column = (mark.line + 1, f"column {mark.column + 1}") if mark else (1, "(file)")
+        reason = getattr(error, "problem", None) or str(error)
+        raise click.ClickException(visible(f"{descriptor}:{line}: {column}: not valid YAML: {reason}")) from None
+    except (OSError, UnicodeError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise click.ClickException(visible(f"{descriptor}:1: (file): cannot read the descriptor: {error}")) from None
+    return package
 
 
 def _check(package: Package) -> None:
@@ -69,8 +78,8 @@ def build(root: Path, output: Path) -> None:
     try:
         counts = build_database(package, output, progress=lambda m: click.echo(m, err=True))
         archive = write_zip(package, output.parent / ZIP_NAME)
-    except (OSError, ValueError, RuntimeError, sqlite3.Error) as error:
-        raise click.ClickException(f"{output}: build failed, previous database kept: {error}") from None
+    except (OSError, ValueError, RuntimeError, ArithmeticError, sqlite3.Error) as error:
+        raise click.ClickException(visible(f"{output}: build failed, previous database kept: {error}")) from None
     total = sum(counts.values())
     click.echo(f"Built {output}: {total:,} rows in {len(counts)} tables in {time.monotonic() - started:.1f} s.")
     click.echo(f"Wrote {archive}.")

@@ -12,6 +12,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from .files import read_input
 from .schema import Package
 
 ZIP_NAME = "prestatieafspraken-datapackage.zip"
@@ -47,7 +48,7 @@ def write_zip(package: Package, target: Path) -> Path:
         with zipfile.ZipFile(tmp, "w") as archive:
             archive.writestr(_entry("datapackage.json"), descriptor_json(package))
             for resource in sorted(package.resources, key=lambda r: r.path):
-                archive.writestr(_entry(resource.path), (package.root / resource.path).read_bytes())
+                archive.writestr(_entry(resource.path), read_input(package.root / resource.path, package.root))
             for extra in EXTRA_FILES:
                 path = package.root / extra
                 if path.exists():

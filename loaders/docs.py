@@ -24,6 +24,8 @@ def render_data_model(package: Package) -> str:
         for fk in resource.foreign_keys:
             out.append(f"  {fk.resource} ||--o{{ {resource.name} : \"{', '.join(fk.fields)}\"")
     out += ["```", ""]
+    years = package.partial_date_years
+    date_kind = "date (YYYY, YYYY-MM or YYYY-MM-DD" + (f"; years {years[0]}-{years[1]})" if years else ")")
     for resource in package.resources:
         out += [f"## `{resource.name}` — {resource.title}", "", _cell(resource.description_nl), "",
                 f"*{_cell(resource.description_en)}*", "",
@@ -34,7 +36,7 @@ def render_data_model(package: Package) -> str:
         out += ["| column | type | required | allowed values | beschrijving | description |",
                 "|---|---|---|---|---|---|"]
         for f in resource.fields:
-            kind = "date (YYYY, YYYY-MM or YYYY-MM-DD)" if f.partial_date else f.type
+            kind = date_kind if f.partial_date else f.type
             out.append(f"| `{f.name}` | {kind} | {'yes' if f.required else ''} | {', '.join(f.enum)} | "
                        f"{_cell(f.description_nl)} | {_cell(f.description_en)} |")
         out.append("")
