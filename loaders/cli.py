@@ -86,7 +86,7 @@ def build(root: Path, output: Path) -> None:
 
 
 @cli.command("import-excel")
-@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("source", type=click.Path(path_type=Path))
 @click.option("--table", required=True, help="The table the file holds, e.g. agreements.")
 @click.pass_obj
 def import_excel_command(root: Path, source: Path, table: str) -> None:
