@@ -168,12 +168,17 @@ def _check_records(resource: Resource, text: str, display: str, report: FileRepo
         csv.field_size_limit(previous_limit)
 
 
+def _label(name: str) -> str:
+    """A header cell as the column part of a message: a colon would make `file:line: column:` ambiguous."""
+    return "(empty)" if not name else "(header)" if ":" in name else shown(name)
+
+
 def _check_header(header: list[str], expected: list[str], display: str, add) -> None:  # type: ignore[no-untyped-def]
     if header == expected:
         return
     duplicates = sorted({c for c in header if header.count(c) > 1})
     for column in duplicates:
-        add(Problem(display, 1, column or "(empty)", f"column '{column}' appears more than once in the header; "
+        add(Problem(display, 1, _label(column), f"column '{column}' appears more than once in the header; "
                     f"the header must be: {','.join(expected)}"))
     missing = [c for c in expected if c not in header]
     unknown = [c for c in header if c not in expected]
@@ -181,7 +186,7 @@ def _check_header(header: list[str], expected: list[str], display: str, add) -> 
         add(Problem(display, 1, column, f"column '{column}' is missing from the header; "
                     f"the header must be: {','.join(expected)}"))
     for column in unknown:
-        add(Problem(display, 1, column or "(empty)", f"unknown column '{column}'; remove it or rename it "
+        add(Problem(display, 1, _label(column), f"unknown column '{column}'; remove it or rename it "
                     f"to one of: {','.join(expected)}"))
     if not missing and not unknown and not duplicates:
         add(Problem(display, 1, "(header)", f"columns are out of order; the header must be: "
