@@ -75,11 +75,18 @@ def build(root: Path, output: Path) -> None:
     package = _load(root)
     started = time.monotonic()
     _check(package)
+    archive = output.parent / ZIP_NAME
+    # The zip is written first under a temporary name, so that a failure in either step leaves both
+    # the previous database and the previous zip as they were.
+    pending = archive.with_name(f".{archive.name}.pending")
     try:
+        write_zip(package, pending)
         counts = build_database(package, output, progress=lambda m: click.echo(m, err=True))
-        archive = write_zip(package, output.parent / ZIP_NAME)
+        os.replace(pending, archive)
     except (OSError, ValueError, RuntimeError, ArithmeticError, sqlite3.Error) as error:
         raise click.ClickException(visible(f"{output}: build failed, previous database kept: {error}")) from None
+    finally:
+        pending.unlink(missing_ok=True)
     total = sum(counts.values())
     click.echo(f"Built {output}: {total:,} rows in {len(counts)} tables in {time.monotonic() - started:.1f} s.")
     click.echo(f"Wrote {archive}.")

@@ -12,7 +12,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .files import read_input
+from .files import UnreadableInput, read_input
 from .schema import Package
 
 ZIP_NAME = "prestatieafspraken-datapackage.zip"
@@ -39,6 +39,13 @@ def _entry(name: str) -> zipfile.ZipInfo:
     return info
 
 
+def _read(package: Package, relative: str) -> bytes:
+    try:
+        return read_input(package.root / relative, package.root)
+    except UnreadableInput as error:
+        raise UnreadableInput(f"{relative}: {error}") from None
+
+
 def write_zip(package: Package, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -48,11 +55,11 @@ def write_zip(package: Package, target: Path) -> Path:
         with zipfile.ZipFile(tmp, "w") as archive:
             archive.writestr(_entry("datapackage.json"), descriptor_json(package))
             for resource in sorted(package.resources, key=lambda r: r.path):
-                archive.writestr(_entry(resource.path), read_input(package.root / resource.path, package.root))
+                archive.writestr(_entry(resource.path), _read(package, resource.path))
             for extra in EXTRA_FILES:
                 path = package.root / extra
                 if path.exists():
-                    archive.writestr(_entry(extra), path.read_bytes())
+                    archive.writestr(_entry(extra), _read(package, extra))
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     finally:

@@ -260,3 +260,15 @@ def test_a_descriptor_that_is_a_named_pipe_does_not_hang(tmp_path: Path) -> None
     assert proc.returncode == 1
     assert proc.stderr.strip().endswith("datapackage.yaml:1: (file): cannot read the descriptor: "
                                         "is a named pipe (FIFO), not a file")
+
+
+def test_a_named_pipe_for_a_zipped_document_fails_the_build_and_keeps_both_outputs(
+        tmp_path: Path, base_outputs: dict[str, bytes]) -> None:
+    root = _project_with_outputs(tmp_path, base_outputs)
+    os.mkfifo(root / "README.md")
+    proc = run_capped(root, "build", "--output", "build/site.db")
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines()[-1] == ("Error: build/site.db: build failed, previous database kept: "
+                                            "README.md: is a named pipe (FIFO), not a file")
+    assert _outputs(root) == base_outputs
