@@ -71,8 +71,8 @@ def _ambiguous(value: str) -> str:
     grouped = value.replace(".", "").replace(",", "")
     decimal = value.replace(",", ".")
     return (f"'{shown(value)}' is ambiguous: with '{value.lstrip('-')[-4]}' as thousands separator it is "
-            f"{grouped}, as decimal separator {decimal}; the import does not guess: write it without thousands "
-            "separators, or with a number of decimals other than three (format the column so in the spreadsheet)")
+            f"{grouped}, as decimal separator {decimal}; the import does not guess: in the spreadsheet, format the "
+            "column without thousands separators, and with four or more decimals if it holds decimal numbers")
 
 
 def _date(value: str) -> str:

@@ -186,8 +186,13 @@ def _check_header(header: list[str], expected: list[str], display: str, add) -> 
         add(Problem(display, 1, column, f"column '{column}' is missing from the header; "
                     f"the header must be: {','.join(expected)}"))
     for column in unknown:
-        add(Problem(display, 1, _label(column), f"unknown column '{column}'; remove it or rename it "
-                    f"to one of: {','.join(expected)}"))
+        if not column.strip():
+            add(Problem(display, 1, _label(column), "a column without a name (a comma too many at the end of "
+                        f"the header?); remove it if it is empty; the header must be: {','.join(expected)}"))
+            continue
+        add(Problem(display, 1, _label(column), f"unknown column '{column}'; rename it to one of: "
+                    f"{','.join(expected)}; if it holds data no column is meant for, describe that column "
+                    "in datapackage.yaml first"))
     if not missing and not unknown and not duplicates:
         add(Problem(display, 1, "(header)", f"columns are out of order; the header must be: "
                     f"{','.join(expected)}"))

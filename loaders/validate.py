@@ -64,7 +64,7 @@ def _undescribed_files(package: Package) -> list[Problem]:
             relative = str(path.relative_to(package.root))
             if path.is_file() and relative not in described:
                 problems.append(Problem(relative, 1, "(file)", "file is not described in datapackage.yaml; "
-                                        "add a resource for it there or remove the file"))
+                                        "add a resource for it there, or move the file out of this folder"))
     return problems
 
 

@@ -99,7 +99,7 @@ case("quote-stray-after-closing", "csv/sources.csv:3: (row): broken quoting", ra
 case("row-too-few-cells", "csv/themes.csv:2: (row): row has 8 cells but the header has 10", raw={"themes": text("themes").replace(",S001,\n", "\n", 1).encode()})
 case("row-too-many-cells", "csv/coverage.csv:2: (row): row has 9 cells but the header has 8", raw={"coverage": text("coverage").replace(",S001\n", ",S001,extra\n").encode()})
 case("row-blank-in-middle", "csv/partners.csv:3: (row): empty row", raw={"partners": text("partners").replace("\ncorp-a,", "\n,,,,,,,,,,,,,,\ncorp-a,").encode()})
-case("header-trailing-empty-columns", "csv/document_relations.csv:1: (empty): unknown column ''", raw={"document_relations": "\n".join(l + ",," for l in text("document_relations").splitlines()).encode() + b"\n"})
+case("header-trailing-empty-columns", "csv/document_relations.csv:1: (empty): a column without a name", raw={"document_relations": "\n".join(l + ",," for l in text("document_relations").splitlines()).encode() + b"\n"})
 # --- header
 case("column-renamed", "csv/documents.csv:1: samenvatting_en: unknown column 'samenvatting_en'", raw={"documents": text("documents").replace("summary_en", "samenvatting_en", 1).encode()})
 case("column-missing", "csv/sources.csv:1: publisher: column 'publisher' is missing", raw={"sources": "\n".join(",".join(c for j, c in enumerate(next(csv.reader([l]))) if j != 3) for l in text("sources").splitlines()).encode() + b"\n"})
