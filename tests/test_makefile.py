@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from loaders.schema import PROJECT_ROOT
@@ -15,7 +16,7 @@ DB = Path("build/prestatieafspraken.db")
 
 def make_build(root: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["make", "--no-print-directory", "-C", str(root), "build",
-                           f"BIN={PROJECT_ROOT / '.venv' / 'bin'}", f"STAMP={root / 'installed'}"],
+                           f"BIN={Path(sys.executable).parent}", f"STAMP={root / 'installed'}"],
                           capture_output=True, text=True, timeout=300)
 
 
