@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .files import open_input
+from .files import UnreadableInput, open_input
 from .schema import Field, Package, Resource
 from .values import INTEGER_FORM
 from .views import create_views
@@ -76,21 +76,28 @@ def _caster(field: Field) -> Callable[[str], Any]:
 
 def read_rows(path: Path, resource: Resource, root: Path | None = None) -> Iterator[tuple[Any, ...]]:
     casters = [_caster(f) for f in resource.fields]
-    with open_input(path, root) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as f:
-        reader = csv.reader(f)
-        next(reader)
-        for record in reader:
-            yield tuple(cast(value) for cast, value in zip(casters, record, strict=False))
+    try:
+        with open_input(path, root) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as f:
+            reader = csv.reader(f)
+            next(reader)
+            for record in reader:
+                yield tuple(cast(value) for cast, value in zip(casters, record, strict=False))
+    except UnreadableInput as error:
+        raise UnreadableInput(f"{resource.path}: {error}") from None
 
 
 def data_version(package: Package) -> str:
     """A hash of the descriptor and every CSV: equal data gives an equal version."""
     digest = hashlib.sha256()
-    for path in [package.root / "datapackage.yaml"] + [package.root / r.path for r in package.resources]:
+    for relative in ["datapackage.yaml", *(r.path for r in package.resources)]:
+        path = package.root / relative
         digest.update(path.name.encode())
-        with open_input(path, package.root) as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
+        try:
+            with open_input(path, package.root) as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(chunk)
+        except UnreadableInput as error:
+            raise UnreadableInput(f"{relative}: {error}") from None
     return digest.hexdigest()[:12]
 
 

@@ -48,7 +48,24 @@ def _check(package: Package) -> None:
         sys.exit(1)
 
 
-@click.group()
+class _OneLineErrors(click.Group):
+    """Whatever goes wrong ends in one line and exit code 1, never a traceback. An exception that
+    reaches here is a bug in the loader, not in the data; PRESTATIEAFSPRAKEN_DEBUG=1 shows the traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:  # the last line of defence, reported below
+            if os.environ.get("PRESTATIEAFSPRAKEN_DEBUG"):
+                raise
+            click.echo(visible(f"internal error: {type(error).__name__}: {error}; this is a bug in the loader, "
+                               "not in the data: please report it with the command you ran"), err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_OneLineErrors)
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Folder holding datapackage.yaml and the CSVs.")
 @click.pass_context

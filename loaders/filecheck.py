@@ -47,8 +47,6 @@ class FileReport:
     problems: list[Problem] = field(default_factory=list)
     # record_lines[i] is the physical line where record i starts (0 = header).
     record_lines: array = field(default_factory=lambda: array("L"))
-    # The decoded file, kept so later checks read exactly what was checked (empty when not sound).
-    text: str = ""
 
     @property
     def ok(self) -> bool:
@@ -122,8 +120,6 @@ def check_file(resource: Resource, path: Path, display: str, root: Path | None =
                         "save as comma-separated CSV (in Excel: 'CSV UTF-8 (comma delimited)')"))
             return report
     _check_records(resource, text, display, report)
-    if report.ok:
-        report.text = text
     return report
 
 

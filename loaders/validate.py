@@ -21,7 +21,7 @@ from frictionless import Package as FrictionlessPackage
 from frictionless import system
 
 from .filecheck import FileReport, check_file
-from .files import UnreadableInput, read_input
+from .files import UnreadableInput, open_input
 from .problems import Problem, shown
 from .schema import Package, Resource
 from .values import integer_problem, number_problem, partial_date_problem, url_problem
@@ -186,14 +186,15 @@ def _cell_of(error: Any, resource: Resource, name: str) -> str:
 
 
 def _rows(package: Package, resource: Resource, report: FileReport | None = None) -> Any:
-    """The records of a sound file as dicts: from the text check_file read, else read again safely."""
-    text = report.text if report is not None and report.text else None
-    if text is None:
-        try:
-            text = read_input(package.root / resource.path, package.root).decode("utf-8")
-        except (UnreadableInput, UnicodeDecodeError):
-            return
-    yield from csv.DictReader(io.StringIO(text, newline=""))
+    """The records of a sound file as dicts, streamed (holding every table's text at once would cost
+    as much memory as the data); a file that became unreadable since check_file yields nothing here
+    and is refused by the build."""
+    try:
+        with open_input(package.root / resource.path, package.root) as raw, \
+                io.TextIOWrapper(raw, encoding="utf-8", newline="") as f:
+            yield from csv.DictReader(f)
+    except (UnreadableInput, UnicodeDecodeError):
+        return
 
 
 def _partial_date_problems(package: Package, resource: Resource, report: FileReport) -> list[Problem]:

@@ -272,3 +272,17 @@ def test_a_named_pipe_for_a_zipped_document_fails_the_build_and_keeps_both_outpu
     assert proc.stderr.splitlines()[-1] == ("Error: build/site.db: build failed, previous database kept: "
                                             "README.md: is a named pipe (FIFO), not a file")
     assert _outputs(root) == base_outputs
+
+
+def test_a_bug_in_the_loader_is_still_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_project(tmp_path)
+
+    def broken(_package):  # type: ignore[no-untyped-def]
+        raise KeyError("somewhere")
+
+    monkeypatch.setattr("loaders.cli.validate_package", broken)
+    result = CliRunner().invoke(cli, ["--root", str(root), "validate"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.output.splitlines() == ["internal error: KeyError: 'somewhere'; this is a bug in the loader, not in "
+                                          "the data: please report it with the command you ran"]
