@@ -160,21 +160,24 @@ def _foreign_key_problems(package: Package, sound: list[Resource], reports: dict
     keys: dict[tuple[str, tuple[str, ...]], set[tuple[str, ...]]] = {}
     problems = []
     for resource in sound:
+        checks = []
         for fk in resource.foreign_keys:
             target = by_name.get(fk.resource)
             if target is None:
                 continue
-            wanted = keys.get((fk.resource, fk.reference_fields))
-            if wanted is None:
-                wanted = {tuple(row[f] for f in fk.reference_fields)
-                          for row in _rows(package, target, reports[target.name])}
-                keys[(fk.resource, fk.reference_fields)] = wanted
-            for index, row in enumerate(_rows(package, resource, reports[resource.name]), start=1):
+            if (fk.resource, fk.reference_fields) not in keys:
+                keys[(fk.resource, fk.reference_fields)] = {
+                    tuple(row[f] for f in fk.reference_fields) for row in _rows(package, target, reports[target.name])}
+            checks.append((fk, target.path, keys[(fk.resource, fk.reference_fields)]))
+        if not checks:
+            continue
+        for index, row in enumerate(_rows(package, resource, reports[resource.name]), start=1):
+            for fk, target_path, wanted in checks:
                 values = tuple(row[f] for f in fk.fields)
                 if all(values) and values not in wanted:
                     problems.append(Problem(
                         resource.path, reports[resource.name].line_of_record(index + 1), ",".join(fk.fields),
-                        f"'{shown(','.join(values))}' does not exist in {target.path} "
+                        f"'{shown(','.join(values))}' does not exist in {target_path} "
                         f"({','.join(fk.reference_fields)}); add that row there or correct the reference"))
     return problems
 
