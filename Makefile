@@ -7,8 +7,12 @@ DB := build/prestatieafspraken.db
 HOST ?= 127.0.0.1
 PORT ?= 8001
 CSVS := $(wildcard csv/*.csv)
+# What csv/ holds, recorded: deleting (or adding) a file changes this list, so the database is
+# rebuilt and the loader refuses a table that is gone, instead of make keeping the old database.
+# Rewritten only when the list differs, so `make build` stays a no-op when nothing changed.
+INPUTS := build/.csv-files
 
-.PHONY: install validate build serve test lint docs clean
+.PHONY: install validate build serve test lint docs clean FORCE
 
 install: $(STAMP)
 
@@ -21,7 +25,12 @@ $(STAMP): pyproject.toml
 validate: $(STAMP)
 	$(BIN)/prestatieafspraken validate
 
-$(DB): $(STAMP) datapackage.yaml loaders/views.yaml $(CSVS) $(wildcard loaders/*.py)
+$(INPUTS): FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' $(foreach f,$(sort $(wildcard csv/*)),'$(subst ','\'',$(f))') >$@.new
+	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+
+$(DB): $(STAMP) datapackage.yaml publication.yaml LICENSE-DATA.md loaders/views.yaml $(CSVS) $(INPUTS) $(wildcard loaders/*.py)
 	$(BIN)/prestatieafspraken build --output $(DB)
 
 build: $(DB)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import os
 import sqlite3
 import subprocess
@@ -19,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .files import UnreadableInput, open_input
 from .schema import Field, Package, Resource
+from .values import INTEGER_FORM
 from .views import create_views
 
 SQL_TYPES = {"integer": "INTEGER", "number": "NUMERIC", "boolean": "INTEGER"}
@@ -61,8 +64,9 @@ def _caster(field: Field) -> Callable[[str], Any]:
         def number(v: str) -> Any:
             if v == "":
                 return None
-            n = float(v)
-            return int(n) if n.is_integer() and "e" not in v.lower() else n
+            # validate.py has made sure the value is stored exactly: a whole number as INTEGER
+            # (float() would round one above 2**53), anything else as a finite REAL.
+            return int(v) if INTEGER_FORM.fullmatch(v) else float(v)
         return number
     if field.type == "boolean":
         trues = set(field.true_values)
@@ -70,21 +74,30 @@ def _caster(field: Field) -> Callable[[str], Any]:
     return lambda v: v if v != "" else None
 
 
-def read_rows(path: Path, resource: Resource) -> Iterator[tuple[Any, ...]]:
+def read_rows(path: Path, resource: Resource, root: Path | None = None) -> Iterator[tuple[Any, ...]]:
     casters = [_caster(f) for f in resource.fields]
-    with path.open(encoding="utf-8", newline="") as f:
-        reader = csv.reader(f)
-        next(reader)
-        for record in reader:
-            yield tuple(cast(value) for cast, value in zip(casters, record, strict=False))
+    try:
+        with open_input(path, root) as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as f:
+            reader = csv.reader(f)
+            next(reader)
+            for record in reader:
+                yield tuple(cast(value) for cast, value in zip(casters, record, strict=False))
+    except UnreadableInput as error:
+        raise UnreadableInput(f"{resource.path}: {error}") from None
 
 
 def data_version(package: Package) -> str:
     """A hash of the descriptor and every CSV: equal data gives an equal version."""
     digest = hashlib.sha256()
-    for path in [package.root / "datapackage.yaml"] + [package.root / r.path for r in package.resources]:
+    for relative in ["datapackage.yaml", *(r.path for r in package.resources)]:
+        path = package.root / relative
         digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+        try:
+            with open_input(path, package.root) as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(chunk)
+        except UnreadableInput as error:
+            raise UnreadableInput(f"{relative}: {error}") from None
     return digest.hexdigest()[:12]
 
 
@@ -114,7 +127,7 @@ def _load_table(conn: sqlite3.Connection, package: Package, resource: Resource,
     count = 0
     started = time.monotonic()
     batch: list[tuple[Any, ...]] = []
-    for row in read_rows(package.root / resource.path, resource):
+    for row in read_rows(package.root / resource.path, resource, package.root):
         batch.append(row)
         if len(batch) >= BATCH:
             conn.executemany(sql, batch)

@@ -9,12 +9,14 @@ import time
 from pathlib import Path
 
 import click
+import yaml
 
 from .build import build as build_database
 from .datapackage_zip import ZIP_NAME, write_zip
 from .docs import render_data_model
 from .excel_import import import_excel
-from .schema import Package
+from .problems import visible
+from .schema import DESCRIPTOR_NAME, Package
 from .server import run as run_server
 from .site import DATABASE
 from .validate import validate as validate_package
@@ -23,11 +25,18 @@ DEFAULT_DB = Path("build") / f"{DATABASE}.db"
 
 
 def _load(root: Path) -> Package:
+    descriptor = root / DESCRIPTOR_NAME
     try:
-        return Package.load(root)
-    except (OSError, ValueError, KeyError) as error:
-        descriptor = root / "datapackage.yaml"
-        raise click.ClickException(f"{descriptor}:1: (file): cannot read the descriptor: {error}") from None
+        package = Package.load(root)
+        package.resources  # noqa: B018 - parse every table now, so a broken one fails here
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line, column = (mark.line + 1, f"column {mark.column + 1}") if mark else (1, "(file)")
+        reason = getattr(error, "problem", None) or str(error)
+        raise click.ClickException(visible(f"{descriptor}:{line}: {column}: not valid YAML: {reason}")) from None
+    except (OSError, UnicodeError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise click.ClickException(visible(f"{descriptor}:1: (file): cannot read the descriptor: {error}")) from None
+    return package
 
 
 def _check(package: Package) -> None:
@@ -39,7 +48,24 @@ def _check(package: Package) -> None:
         sys.exit(1)
 
 
-@click.group()
+class _OneLineErrors(click.Group):
+    """Whatever goes wrong ends in one line and exit code 1, never a traceback. An exception that
+    reaches here is a bug in the loader, not in the data; PRESTATIEAFSPRAKEN_DEBUG=1 shows the traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:  # the last line of defence, reported below
+            if os.environ.get("PRESTATIEAFSPRAKEN_DEBUG"):
+                raise
+            click.echo(visible(f"internal error: {type(error).__name__}: {error}; this is a bug in the loader, "
+                               "not in the data: please report it with the command you ran"), err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_OneLineErrors)
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Folder holding datapackage.yaml and the CSVs.")
 @click.pass_context
@@ -66,18 +92,25 @@ def build(root: Path, output: Path) -> None:
     package = _load(root)
     started = time.monotonic()
     _check(package)
+    archive = output.parent / ZIP_NAME
+    # The zip is written first under a temporary name, so that a failure in either step leaves both
+    # the previous database and the previous zip as they were.
+    pending = archive.with_name(f".{archive.name}.pending")
     try:
+        write_zip(package, pending)
         counts = build_database(package, output, progress=lambda m: click.echo(m, err=True))
-        archive = write_zip(package, output.parent / ZIP_NAME)
-    except (OSError, ValueError, RuntimeError, sqlite3.Error) as error:
-        raise click.ClickException(f"{output}: build failed, previous database kept: {error}") from None
+        os.replace(pending, archive)
+    except (OSError, ValueError, RuntimeError, ArithmeticError, sqlite3.Error) as error:
+        raise click.ClickException(visible(f"{output}: build failed, previous database kept: {error}")) from None
+    finally:
+        pending.unlink(missing_ok=True)
     total = sum(counts.values())
     click.echo(f"Built {output}: {total:,} rows in {len(counts)} tables in {time.monotonic() - started:.1f} s.")
     click.echo(f"Wrote {archive}.")
 
 
 @cli.command("import-excel")
-@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("source", type=click.Path(path_type=Path))
 @click.option("--table", required=True, help="The table the file holds, e.g. agreements.")
 @click.pass_obj
 def import_excel_command(root: Path, source: Path, table: str) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import csv
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .build import data_version
+from .files import UnreadableInput, read_input
 from .publication import Publication, citation, citation_cff
 from .schema import Package
 
@@ -51,8 +53,9 @@ def _sources(package: Package) -> list[dict[str, str]]:
     if SOURCES_RESOURCE not in {r.name for r in package.resources}:
         return []
     resource = package.resource(SOURCES_RESOURCE)
-    with (package.root / resource.path).open(encoding="utf-8", newline="") as f:
-        return [{"title": f"{row['publisher']}: {row['title']}", "path": row["url"]} for row in csv.DictReader(f)]
+    text = _read(package, resource.path).decode("utf-8")
+    return [{"title": f"{row['publisher']}: {row['title']}", "path": row["url"]}
+            for row in csv.DictReader(io.StringIO(text, newline=""))]
 
 
 def published_descriptor(package: Package, publication: Publication, version: str) -> dict[str, Any]:
@@ -73,7 +76,7 @@ def published_descriptor(package: Package, publication: Publication, version: st
     descriptor.update({k: v for k, v in raw.items() if k not in descriptor and k != "resources"})
     resources = []
     for resource in raw["resources"]:
-        content = (package.root / resource["path"]).read_bytes()
+        content = _read(package, resource["path"])
         published = {"profile": "tabular-data-resource", **resource, "format": "csv", "mediatype": "text/csv",
                      "bytes": len(content), "hash": "sha256:" + hashlib.sha256(content).hexdigest()}
         if "dialect" in published:
@@ -154,6 +157,13 @@ def _entry(name: str) -> zipfile.ZipInfo:
     return info
 
 
+def _read(package: Package, relative: str) -> bytes:
+    try:
+        return read_input(package.root / relative, package.root)
+    except UnreadableInput as error:
+        raise UnreadableInput(f"{relative}: {error}") from None
+
+
 def write_zip(package: Package, target: Path, publication: Publication | None = None) -> Path:
     publication = publication or Publication.load(package.root)
     version = data_version(package)
@@ -167,11 +177,11 @@ def write_zip(package: Package, target: Path, publication: Publication | None = 
             archive.writestr(_entry("README.md"), zip_readme(package, publication, version))
             archive.writestr(_entry("CITATION.cff"), citation_cff(package, publication, version))
             for resource in sorted(package.resources, key=lambda r: r.path):
-                archive.writestr(_entry(resource.path), (package.root / resource.path).read_bytes())
+                archive.writestr(_entry(resource.path), _read(package, resource.path))
             for extra in EXTRA_FILES:
                 path = package.root / extra
                 if path.exists():
-                    archive.writestr(_entry(extra), path.read_bytes())
+                    archive.writestr(_entry(extra), _read(package, extra))
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     finally:

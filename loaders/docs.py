@@ -10,7 +10,7 @@ from .views import column_descriptions, view_definitions
 PROVENANCE_WORDS = {"source": "bron / source", "ours": "eigen / ours", "remarks": "toelichting / remarks"}
 PROVENANCE_LEGEND = [
     "**Herkomst / provenance** (per kolom, uit `provenance` in datapackage.yaml; de loader controleert het, zie "
-    "[provenance.md](provenance.md)):",
+    "`docs/provenance.md` in de repository van het project):",
     "",
     "- *bron / source* — zegt alleen wat de bron van de rij zegt: cijfers, data, namen, verwijzingen en onze "
     "samenvatting in eigen woorden. Zo'n waarde heeft altijd een bron in de rij (de kolom tussen haakjes als dat niet "
@@ -43,6 +43,8 @@ def render_data_model(package: Package) -> str:
         for fk in resource.foreign_keys:
             out.append(f"  {fk.resource} ||--o{{ {resource.name} : \"{', '.join(fk.fields)}\"")
     out += ["```", "", *PROVENANCE_LEGEND]
+    years = package.partial_date_years
+    date_kind = "date (YYYY, YYYY-MM or YYYY-MM-DD" + (f"; years {years[0]}-{years[1]})" if years else ")")
     for resource in package.resources:
         out += [f"## `{resource.name}` — {resource.title}", "", _cell(resource.description_nl), "",
                 f"*{_cell(resource.description_en)}*", "",
@@ -53,7 +55,7 @@ def render_data_model(package: Package) -> str:
         out += ["| column | type | required | allowed values | herkomst / provenance | beschrijving | description |",
                 "|---|---|---|---|---|---|---|"]
         for f in resource.fields:
-            kind = "date (YYYY, YYYY-MM or YYYY-MM-DD)" if f.partial_date else f.type
+            kind = date_kind if f.partial_date else f.type
             origin = PROVENANCE_WORDS.get(provenance(f) or "", "")
             if provenance(f) == "source" and source_column(package, resource, f) != "source_id":
                 origin += f" (`{source_column(package, resource, f)}`)"

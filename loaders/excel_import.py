@@ -5,7 +5,10 @@ Windows-1252 or UTF-8 with a byte-order mark, with CRLF line ends, decimal comma
 day-month-year dates and sometimes empty trailing columns and rows. Rather than
 guessing at load time, this explicit import converts such a file, says what it
 changed, validates the result together with the rest of the package, and only then
-writes it: a file that would not validate is never written.
+writes it: a file that would not validate is never written. It converts only what it
+can prove: an encoding the bytes do not prove (loaders/encoding.py), a number that
+reads differently with the point or comma as thousands or decimal separator (1.547),
+or a file that uses both decimal separators is refused, with the reason.
 """
 
 from __future__ import annotations
@@ -14,19 +17,31 @@ import csv
 import io
 import os
 import re
-import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .problems import Problem
-from .schema import Package, Resource
+from .encoding import UnprovenEncoding, decode_proven
+from .filecheck import FIELD_LIMIT
+from .files import UnreadableInput, read_input
+from .problems import Problem, shown
+from .schema import DESCRIPTOR_NAME, Package, Resource
 from .validate import validate
 
-THOUSANDS_AND_DECIMAL = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$")
-DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
 DUTCH_DATE = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$")
+# Numbers as spreadsheets write them. A group of exactly three digits after a single separator
+# (1.547, 1,547) reads as a thousands group or as decimals: that is never decided by guessing.
+NUMBER_FORMS: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (re.compile(r"[0-9]+"), "", "plain"),
+    (re.compile(r"[1-9][0-9]{0,2}[.,][0-9]{3}"), "", "ambiguous"),
+    (re.compile(r"[0-9]+\.[0-9]+"), "point", "decimal point"),
+    (re.compile(r"[0-9]+,[0-9]+"), "comma", "decimal comma"),
+    (re.compile(r"[1-9][0-9]{0,2}(\.[0-9]{3}){2,}"), "comma", "thousands points"),
+    (re.compile(r"[1-9][0-9]{0,2}(,[0-9]{3}){2,}"), "point", "thousands commas"),
+    (re.compile(r"[1-9][0-9]{0,2}(\.[0-9]{3})+,[0-9]+"), "comma", "thousands points and decimal comma"),
+    (re.compile(r"[1-9][0-9]{0,2}(,[0-9]{3})+\.[0-9]+"), "point", "thousands commas and decimal point"),
+)
 
 
 @dataclass
@@ -36,24 +51,28 @@ class Conversion:
     problems: list[Problem] = field(default_factory=list)
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """The text and the name of the encoding it was in."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "UTF-16"
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "UTF-8 with byte-order mark"
-    try:
-        return data.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252"), "Windows-1252"
+def _number(value: str) -> tuple[str, str, str]:
+    """(canonical text, decimal convention it proves: "point", "comma" or "", form); form "ambiguous" or
+    "" (not a number form at all: left for validation to refuse) leave the text as it is."""
+    sign, digits = ("-", value[1:]) if value.startswith("-") else ("", value)
+    for pattern, convention, form in NUMBER_FORMS:
+        if pattern.fullmatch(digits):
+            if form == "ambiguous":
+                return value, "", form
+            if convention == "comma":
+                digits = digits.replace(".", "").replace(",", ".")
+            elif convention == "point":
+                digits = digits.replace(",", "")
+            return sign + digits, convention, form
+    return value, "", ""
 
 
-def _number(value: str) -> str:
-    if THOUSANDS_AND_DECIMAL.match(value):
-        return value.replace(".", "").replace(",", ".")
-    if DECIMAL_COMMA.match(value):
-        return value.replace(",", ".")
-    return value
+def _ambiguous(value: str) -> str:
+    grouped = value.replace(".", "").replace(",", "")
+    decimal = value.replace(",", ".")
+    return (f"'{shown(value)}' is ambiguous: with '{value.lstrip('-')[-4]}' as thousands separator it is "
+            f"{grouped}, as decimal separator {decimal}; the import does not guess: in the spreadsheet, format the "
+            "column without thousands separators, and with four or more decimals if it holds decimal numbers")
 
 
 def _date(value: str) -> str:
@@ -64,9 +83,30 @@ def _date(value: str) -> str:
     return f"{year}-{int(month):02d}-{int(day):02d}"
 
 
+def _parse(text: str, delimiter: str, display: str, result: Conversion) -> list[list[str]] | None:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    previous_limit = csv.field_size_limit(FIELD_LIMIT)
+    try:
+        return list(reader)
+    except csv.Error as error:
+        if "field limit" in str(error):
+            reason = (f"a cell is longer than {FIELD_LIMIT:,} characters, more than any column allows; look for a "
+                      "double quote that is never closed")
+        else:
+            reason = f"broken quoting ({error})"
+        result.problems.append(Problem(display, reader.line_num, "(row)", reason))
+        return None
+    finally:
+        csv.field_size_limit(previous_limit)
+
+
 def convert(data: bytes, resource: Resource, display: str) -> Conversion:
-    text, encoding = decode(data)
     result = Conversion(text="")
+    try:
+        text, encoding = decode_proven(data)
+    except UnprovenEncoding as error:
+        result.problems.append(Problem(display, error.line, f"byte {error.column}", error.reason))
+        return result
     if encoding != "UTF-8":
         result.changes.append(f"encoding {encoding} -> UTF-8 without byte-order mark")
     if "\r\n" in text:
@@ -75,7 +115,9 @@ def convert(data: bytes, resource: Resource, display: str) -> Conversion:
     delimiter = max([";", ",", "\t"], key=first_line.count)
     if delimiter != ",":
         result.changes.append(f"delimiter {'tab' if delimiter == chr(9) else delimiter!r} -> ','")
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    rows = _parse(text, delimiter, display, result)
+    if rows is None:
+        return result
     if not rows:
         result.problems.append(Problem(display, 1, "(file)", "file is empty"))
         return result
@@ -87,9 +129,11 @@ def convert(data: bytes, resource: Resource, display: str) -> Conversion:
     expected = resource.field_names
     if [h.strip() for h in header] != expected:
         result.problems.append(Problem(display, 1, "(header)", f"the header must be {','.join(expected)}; "
-                                       f"found {','.join(header)}"))
+                                       f"found {shown(','.join(header), 300)}"))
         return result
     counts: Counter[str] = Counter()
+    # The first cell that proves each decimal convention: a file may use one, never both.
+    proof: dict[str, tuple[int, str, str]] = {}
     body = []
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
@@ -104,9 +148,14 @@ def convert(data: bytes, resource: Resource, display: str) -> Conversion:
         for index, column in enumerate(resource.fields):
             value = row[index]
             if column.type in ("number", "integer"):
-                converted = _number(value.strip())
+                converted, convention, form = _number(value.strip())
+                if form == "ambiguous":
+                    result.problems.append(Problem(display, line, column.name, _ambiguous(value.strip())))
+                    continue
+                if convention:
+                    proof.setdefault(convention, (line, column.name, value.strip()))
                 if converted != value:
-                    counts["numbers: decimal comma / thousands dots -> point"] += 1
+                    counts["numbers: decimal comma / thousands separators -> plain number"] += 1
                 row[index] = converted
             elif column.partial_date:
                 converted = _date(value.strip())
@@ -114,6 +163,11 @@ def convert(data: bytes, resource: Resource, display: str) -> Conversion:
                     counts["dates: day-month-year -> YYYY-MM-DD"] += 1
                 row[index] = converted
         body.append(row)
+    if len(proof) == 2:
+        first, second = sorted(proof.values())
+        result.problems.append(Problem(display, second[0], second[1], f"'{shown(second[2])}' and '{shown(first[2])}' "
+                                       f"(line {first[0]}, {first[1]}) use different decimal separators; the import "
+                                       "does not guess which one the file means: make them agree in the spreadsheet"))
     result.changes += [f"{what}: {n}" for what, n in sorted(counts.items())]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -123,23 +177,49 @@ def convert(data: bytes, resource: Resource, display: str) -> Conversion:
     return result
 
 
+def _trial_package(package: Package, resource: Resource, text: str, trial: Path) -> list[Problem]:
+    """A copy of the package in `trial` with `text` as the table; problems if another file cannot be read."""
+    problems = []
+    (trial / DESCRIPTOR_NAME).write_bytes(read_input(package.root / DESCRIPTOR_NAME, package.root))
+    for other in package.resources:
+        target = trial / other.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if other.name == resource.name:
+            target.write_text(text, encoding="utf-8")
+            continue
+        source = package.root / other.path
+        if not source.exists() and not source.is_symlink():
+            continue  # validation reports the missing file
+        try:
+            target.write_bytes(read_input(source, package.root))
+        except UnreadableInput as error:
+            problems.append(Problem(other.path, 1, "(file)", str(error)))
+    return problems
+
+
 def import_excel(package: Package, table: str, source: Path) -> Conversion:
     """Convert `source` into csv/<table>.csv if the whole package then validates."""
     resource = package.resource(table)
-    result = convert(source.read_bytes(), resource, str(source))
+    try:
+        data = read_input(source)
+    except UnreadableInput as error:
+        return Conversion(text="", problems=[Problem(str(source), 1, "(file)", str(error))])
+    result = convert(data, resource, str(source))
     if result.problems:
         return result
     with tempfile.TemporaryDirectory() as scratch:
         trial = Path(scratch)
-        shutil.copy(package.root / "datapackage.yaml", trial / "datapackage.yaml")
-        shutil.copytree(package.root / Path(resource.path).parent, trial / Path(resource.path).parent)
-        (trial / resource.path).write_text(result.text, encoding="utf-8")
-        result.problems = validate(Package.load(trial))
+        result.problems = _trial_package(package, resource, result.text, trial)
+        if not result.problems:
+            result.problems = validate(Package.load(trial))
     if result.problems:
         return result
     target = package.root / resource.path
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(result.text)
-    os.replace(tmp, target)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(result.text)
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
     return result

@@ -2,7 +2,33 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
+
+# Control, format (zero-width, bidi, BOM), separator, private-use and unassigned characters: a message
+# shows them as <U+XXXX>, since printed as they are they would be invisible or break the line.
+_HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+ECHO_LIMIT = 60
+
+
+def visible(text: str) -> str:
+    """`text` with every invisible or line-breaking character, and every space other than U+0020, as <U+XXXX>."""
+    out = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category in _HIDDEN or (category == "Zs" and char != " "):
+            out.append(f"<U+{ord(char):04X}>")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def shown(value: object, limit: int = ECHO_LIMIT) -> str:
+    """A cell as a message quotes it: cut to `limit` characters (with how many were left out), made visible."""
+    text = "" if value is None else str(value)
+    if len(text) > limit:
+        text = f"{text[:limit]}… ({len(text):,} characters)"
+    return visible(text)
 
 
 @dataclass(frozen=True, order=True)
@@ -13,7 +39,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.column}: {self.message}"
+        return visible(f"{self.path}:{self.line}: {self.column}: {self.message}")
 
 
 class ValidationFailed(Exception):

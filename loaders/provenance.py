@@ -22,11 +22,13 @@ What the loader checks (a human still has to read the source; this catches the m
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from .filecheck import FileReport
+from .files import open_input
 from .problems import Problem
 from .schema import DESCRIPTOR_NAME, Field, Package, Resource
 
@@ -98,7 +100,9 @@ def _descriptor_problems(package: Package) -> list[Problem]:
 
 
 def _rows(package: Package, resource: Resource) -> Iterator[dict[str, str]]:
-    with (package.root / resource.path).open(encoding="utf-8", newline="") as f:
+    # Through the loader's safe reader, like every other read of a CSV (loaders/files.py).
+    with open_input(package.root / resource.path, package.root) as raw, \
+            io.TextIOWrapper(raw, encoding="utf-8", newline="") as f:
         yield from csv.DictReader(f)
 
 

@@ -9,7 +9,10 @@ from typing import Any
 
 import yaml
 
+from .files import read_input
+
 DESCRIPTOR_NAME = "datapackage.yaml"
+DESCRIPTOR_MAX_BYTES = 10 << 20
 # The repository root: the loader package lives in it (installed editable).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,7 +56,6 @@ class Resource:
     primary_key: tuple[str, ...]
     foreign_keys: tuple[ForeignKey, ...]
     label_column: str | None = None
-    successor_of: tuple[str, str] | None = None
     min_rows: int = 0
 
     @property
@@ -69,6 +71,17 @@ class Resource:
     @property
     def description(self) -> str:
         return f"{self.description_nl} — {self.description_en}"
+
+    @property
+    def self_links(self) -> list[tuple[str, str]]:
+        """(referenced key, referring column) of every one-column foreign key into this same table."""
+        return [(fk.reference_fields[0], fk.fields[0]) for fk in self.foreign_keys
+                if fk.resource == self.name and len(fk.fields) == 1 and len(fk.reference_fields) == 1]
+
+    @property
+    def successor_of(self) -> tuple[str, str] | None:
+        """The first self link; bench/fastcheck.py (a prototype) tests it before checking for cycles."""
+        return self.self_links[0] if self.self_links else None
 
 
 def _field(raw: dict[str, Any]) -> Field:
@@ -99,7 +112,6 @@ def _resource(raw: dict[str, Any]) -> Resource:
         )
         for fk in schema.get("foreignKeys") or ()
     )
-    successor = raw.get("successorOf")
     return Resource(
         name=raw["name"],
         path=raw["path"],
@@ -110,7 +122,6 @@ def _resource(raw: dict[str, Any]) -> Resource:
         primary_key=tuple(schema.get("primaryKey") or ()),
         foreign_keys=fks,
         label_column=raw.get("labelColumn"),
-        successor_of=tuple(successor) if successor else None,  # type: ignore[arg-type]
         min_rows=int(raw.get("minRows", 0)),
     )
 
@@ -124,10 +135,14 @@ class Package:
 
     @classmethod
     def load(cls, root: Path | str = ".") -> Package:
+        """Read the descriptor; OSError, UnicodeError or yaml.YAMLError when it cannot be read, ValueError when
+        it is not a descriptor at all."""
         root = Path(root)
-        path = root / DESCRIPTOR_NAME
-        with path.open(encoding="utf-8") as f:
-            return cls(root=root, raw=yaml.safe_load(f))
+        text = read_input(root / DESCRIPTOR_NAME, root, DESCRIPTOR_MAX_BYTES).decode("utf-8")
+        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        if not isinstance(raw, dict) or not isinstance(raw.get("resources"), list):
+            raise ValueError("it has no list of resources")
+        return cls(root=root, raw=raw)
 
     @cached_property
     def resources(self) -> tuple[Resource, ...]:
@@ -142,6 +157,12 @@ class Package:
     @property
     def title(self) -> str:
         return str(self.raw.get("title", ""))
+
+    @property
+    def partial_date_years(self) -> tuple[int, int] | None:
+        """The first and last year a partialDate column may hold (package property partialDateYears)."""
+        years = self.raw.get("partialDateYears")
+        return (int(years["minimum"]), int(years["maximum"])) if years else None
 
     @property
     def license(self) -> dict[str, str]:

@@ -245,7 +245,8 @@ README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_7_readme_row_ids_exist(conn: sqlite3.Connection) -> None:
-    cited = re.findall(r"table `?([a-z_]+)`?, row `?([a-z0-9]+(?:-[a-z0-9]+)+)`?", README)
+    cited = re.findall(r"(?:table|tabel) `?([a-z_]+)`?, (?:row|rij) `?([a-z0-9]+(?:-[a-z0-9]+)+)`?", README,
+                       flags=re.IGNORECASE)
     assert cited, "the README shows how to cite a row"
     for table, row_id in cited:
         assert conn.execute(f"select count(*) from {table} where id = ?", (row_id,)).fetchone()[0] == 1, row_id

@@ -66,8 +66,12 @@ for t in fields:
 import copy
 
 cases = []
-def case(name, expected, files=None, raw=None, delete=()):
-    cases.append((name, expected, files or {}, raw or {}, delete))
+# special: {table: (kind, content)}; the test makes csv/<table>.csv a directory ("dir"), a named pipe ("fifo"),
+# a symbolic link to content ("symlink"; {outside} is a valid copy of the file outside the project), an
+# unreadable file ("unreadable") or a sparse file larger than the loader reads ("oversize"). Git cannot hold
+# those, so the case folder holds a marker file csv/<table>.csv.<kind> with the content.
+def case(name, expected, files=None, raw=None, delete=(), special=None):
+    cases.append((name, expected, files or {}, raw or {}, delete, special or {}))
 
 def mod(table, i, **changes):
     rows = copy.deepcopy(base[table]); rows[i].update(changes); return {table: rows}
@@ -95,7 +99,7 @@ case("quote-stray-after-closing", "csv/sources.csv:3: (row): broken quoting", ra
 case("row-too-few-cells", "csv/themes.csv:2: (row): row has 8 cells but the header has 10", raw={"themes": text("themes").replace(",S001,\n", "\n", 1).encode()})
 case("row-too-many-cells", "csv/coverage.csv:2: (row): row has 9 cells but the header has 8", raw={"coverage": text("coverage").replace(",S001\n", ",S001,extra\n").encode()})
 case("row-blank-in-middle", "csv/partners.csv:3: (row): empty row", raw={"partners": text("partners").replace("\ncorp-a,", "\n,,,,,,,,,,,,,,\ncorp-a,").encode()})
-case("header-trailing-empty-columns", "csv/document_relations.csv:1: (empty): unknown column ''", raw={"document_relations": "\n".join(l + ",," for l in text("document_relations").splitlines()).encode() + b"\n"})
+case("header-trailing-empty-columns", "csv/document_relations.csv:1: (empty): a column without a name", raw={"document_relations": "\n".join(l + ",," for l in text("document_relations").splitlines()).encode() + b"\n"})
 # --- header
 case("column-renamed", "csv/documents.csv:1: samenvatting_en: unknown column 'samenvatting_en'", raw={"documents": text("documents").replace("summary_en", "samenvatting_en", 1).encode()})
 case("column-missing", "csv/sources.csv:1: publisher: column 'publisher' is missing", raw={"sources": "\n".join(",".join(c for j, c in enumerate(next(csv.reader([l]))) if j != 3) for l in text("sources").splitlines()).encode() + b"\n"})
@@ -114,10 +118,14 @@ case("fk-unknown-source", "csv/specifications.csv:2: source_id: 'S404' does not 
 case("fk-unknown-represented", "csv/partners.csv:5: represents_id: 'corp-z' does not exist", files=mod("partners", 3, represents_id="corp-z"))
 case("fk-unknown-related-document", "csv/document_relations.csv:2: related_document_id: 'doc-2019' does not exist", files=mod("document_relations", 0, related_document_id="doc-2019"))
 case("source-missing", "csv/themes.csv:3: source_id: is empty but required", files=mod("themes", 1, source_id=""))
-case("successor-self", "csv/partners.csv:3: successor_id: successors form a cycle", files=mod("partners", 1, successor_id="corp-a", end_reason="fusie"))
-case("successor-two-cycle", "csv/partners.csv:3: successor_id: successors form a cycle (corp-a -> corp-b -> corp-a)", files=mod("partners", 1, successor_id="corp-b", end_reason="fusie"))
+case("successor-self", "csv/partners.csv:3: successor_id: successor_id links form a cycle (corp-a -> corp-a)", files=mod("partners", 1, successor_id="corp-a", end_reason="fusie"))
+case("successor-two-cycle", "csv/partners.csv:3: successor_id: successor_id links form a cycle (corp-a -> corp-b -> corp-a)", files=mod("partners", 1, successor_id="corp-b", end_reason="fusie"))
 rows3 = copy.deepcopy(base["partners"]); rows3[0].update(successor_id="corp-b"); rows3[1].update(successor_id="gemeente-test")
-case("successor-three-cycle", "csv/partners.csv:2: successor_id: successors form a cycle", files={"partners": rows3})
+case("successor-three-cycle", "csv/partners.csv:2: successor_id: successor_id links form a cycle (gemeente-test -> corp-b -> corp-a -> gemeente-test)", files={"partners": rows3})
+case("represents-cycle", "csv/partners.csv:3: represents_id: represents_id links form a cycle (corp-a -> huurders-a -> corp-a)", files=mod("partners", 1, represents_id="huurders-a"))
+case("part-of-self", "csv/projects.csv:2: part_of_id: part_of_id links form a cycle (proj-sloop -> proj-sloop)", files=mod("projects", 0, part_of_id="proj-sloop"))
+rowsp = copy.deepcopy(base["projects"]); rowsp[0].update(part_of_id="proj-meer"); rowsp[1].update(part_of_id="proj-sloop")
+case("part-of-two-cycle", "csv/projects.csv:2: part_of_id: part_of_id links form a cycle (proj-sloop -> proj-meer -> proj-sloop)", files={"projects": rowsp})
 # --- values
 case("date-feb-29-non-leap", "csv/sources.csv:2: published_on: '2023-02-29' is not a date that exists", files=mod("sources", 0, published_on="2023-02-29"))
 case("date-april-31", "csv/documents.csv:3: signed_on: '2024-04-31' is not a date that exists", files=mod("documents", 1, signed_on="2024-04-31"))
@@ -142,8 +150,76 @@ case("html-script", "csv/agreements.csv:3: title_en: text contains HTML markup '
 case("formula-equals", "csv/themes.csv:3: name_nl: text starts like a spreadsheet formula", files=mod("themes", 1, name_nl="=HYPERLINK(\"http://x\")"))
 case("formula-at-function", "csv/partners.csv:4: short_name: text starts like a spreadsheet formula", files=mod("partners", 2, short_name="@SUM(A1:A2)"))
 case("formula-plus-cmd", "csv/coverage.csv:2: explanation_en: text starts like a spreadsheet formula", files=mod("coverage", 0, explanation_en="+cmd(calc)"))
+case("formula-dde-pipe", "csv/coverage.csv:2: explanation_en: text starts like a spreadsheet formula ('+cmd|' /C calc'!A0')", files=mod("coverage", 0, explanation_en="+cmd|' /C calc'!A0"))
+case("formula-minus-dde", "csv/partners.csv:3: summary_nl: text starts like a spreadsheet formula", files=mod("partners", 1, summary_nl="-cmd|' /C notepad'!A0"))
+case("formula-minus-words", "csv/agreements.csv:3: summary_en: text starts like a spreadsheet formula ('- first item of the", files=mod("agreements", 1, summary_en="- first item of the list"))
+case("formula-minus-arithmetic", "csv/documents.csv:2: title: text starts like a spreadsheet formula", files=mod("documents", 0, title="-2+3 afspraken"))
+case("formula-tab-equals", "csv/themes.csv:2: description_en: text starts like a spreadsheet formula ('<U+0009>=1+1')", files=mod("themes", 0, description_en="\t=1+1"))
+case("formula-fullwidth-equals", "csv/projects.csv:3: name: text starts like a spreadsheet formula", files=mod("projects", 1, name="\uff1dHYPERLINK(\"http://x\")"))
+case("formula-at-word", "csv/places.csv:2: notes: text starts like a spreadsheet formula", files=mod("places", 0, notes="@cmd"))
+# --- invisible characters: refused in text, shown as <U+XXXX> wherever a message quotes a cell
+case("invisible-bom-in-cell", "csv/partners.csv:2: name: invisible character U+FEFF", files=mod("partners", 0, name="\ufeffGemeente Test"))
+case("invisible-zero-width-space", "csv/agreements.csv:2: title_nl: invisible character U+200B (zero width space)", files=mod("agreements", 0, title_nl="Voortgang\u200bbespreken"))
+case("invisible-bidi-override", "csv/documents.csv:3: summary_en: invisible character U+202E", files=mod("documents", 1, summary_en="Extension \u202etxt.exe"))
+case("invisible-soft-hyphen", "csv/themes.csv:3: description_nl: invisible character U+00AD", files=mod("themes", 1, description_nl="Prettig wo\u00adnen."))
+case("invisible-line-separator", "csv/sources.csv:3: title: invisible character U+2028", files=mod("sources", 1, title="Nieuws\u2028bericht"))
+case("control-character-c1", "csv/coverage.csv:2: explanation_nl: control character U+0085", files=mod("coverage", 0, explanation_nl="Niet\u0085gevonden."))
+case("control-character-c1-csi", "csv/places.csv:3: name: control character U+009B", files=mod("places", 1, name="Buur\u009bdorp"))
+case("id-nbsp", "csv/themes.csv:2: id: 'doc-2024-betaalbaarheid<U+00A0>' has the wrong form", files=mod("themes", 0, id="doc-2024-betaalbaarheid\u00a0"))
+case("invisible-zero-width-space-in-key", "csv/agreements.csv:3: document_id: invisible character U+200B", files=mod("agreements", 1, document_id="doc-2024\u200b"))
+case("fk-nbsp", "csv/agreements.csv:3: document_id: 'doc-2024<U+00A0>' does not exist in csv/documents.csv", files=mod("agreements", 1, document_id="doc-2024\u00a0"))
+case("header-zero-width-space", "csv/sources.csv:1: id<U+200B>: unknown column 'id<U+200B>'", raw={"sources": text("sources").replace("id,", "id\u200b,", 1).encode()})
+case("enum-nbsp", "csv/coverage.csv:2: status: 'ontbreekt<U+00A0>' is not an allowed value", files=mod("coverage", 0, status="ontbreekt\u00a0"))
+# --- web addresses: only http(s) with a host (they become links on the site)
+case("url-javascript", "csv/sources.csv:2: url: 'javascript:alert(document.cookie)' is a javascript: address", files=mod("sources", 0, url="javascript:alert(document.cookie)"))
+case("url-javascript-mixed-case", "csv/sources.csv:3: url: is a javascript: address", files=mod("sources", 1, url="JaVaScRiPt:alert(1)"))
+case("url-javascript-tab", "csv/partners.csv:2: website: 'java<U+0009>script:alert(1)' is not a web address", files=mod("partners", 0, website="java\tscript:alert(1)"))
+case("url-data-html", "csv/partners.csv:2: website: is a data: address", files=mod("partners", 0, website="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="))
+case("url-file", "csv/sources.csv:2: url: 'file:///etc/passwd' is a file: address", files=mod("sources", 0, url="file:///etc/passwd"))
+case("url-ftp", "csv/sources.csv:3: url: is a ftp: address", files=mod("sources", 1, url="ftp://example.org/afspraken.pdf"))
+case("url-no-host", "csv/sources.csv:2: url: 'https:///afspraken' has no host name", files=mod("sources", 0, url="https:///afspraken"))
+case("url-credentials", "csv/sources.csv:2: url: holds a user name or password", files=mod("sources", 0, url="https://gebruiker:geheim@example.org/afspraken"))
+case("url-quote-breaks-attribute", "csv/sources.csv:3: url: contains '\"' at position 21", files=mod("sources", 1, url='https://example.org/"onmouseover=alert(1)'))
+case("url-bad-port", "csv/sources.csv:2: url: has a port that is not a number", files=mod("sources", 0, url="https://example.org:http/x"))
+# --- numbers the database cannot store as written
+case("number-infinity", "csv/specifications.csv:2: value: 'Infinity' is not a finite number", files=mod("specifications", 0, value="Infinity"))
+case("number-nan", "csv/places.csv:2: latitude: 'NaN' is not a finite number", files=mod("places", 0, latitude="NaN"))
+case("number-1e400", "csv/specifications.csv:3: value: '1e400' is too large for the database", files=mod("specifications", 1, value="1e400"))
+case("number-1e-400", "csv/specifications.csv:3: value: '1e-400' has more digits than the database keeps: it would be stored as 0.0", files=mod("specifications", 1, value="1e-400"))
+case("number-too-many-digits", "csv/specifications.csv:3: value: '907.7100000000000000001' has more digits than the database keeps", files=mod("specifications", 1, value="907.7100000000000000001"))
+case("number-huge-integer", "csv/specifications.csv:2: value: '123456789012345678901234567890' is too large", files=mod("specifications", 0, value="123456789012345678901234567890"))
+case("number-underscore", "csv/specifications.csv:2: value: '5_600' is not written as a plain number", files=mod("specifications", 0, value="5_600"))
+case("number-fullwidth-digits", "csv/specifications.csv:2: value: '\uff15\uff14\uff17' is not written as a plain number", files=mod("specifications", 0, value="\uff15\uff14\uff17"))
+case("number-plus-sign", "csv/places.csv:2: longitude: '+6.6' is not written as a plain number", files=mod("places", 0, longitude="+6.6"))
+case("integer-huge", "csv/projects.csv:2: homes: '99999999999999999999' is too large", files=mod("projects", 0, homes="99999999999999999999"))
+case("integer-fullwidth-digits", "csv/documents.csv:2: period_start: '\uff12\uff10\uff12\uff14' is not written as a plain whole number", files=mod("documents", 0, period_start="\uff12\uff10\uff12\uff14"))
+case("integer-arabic-indic-digits", "csv/themes.csv:2: priority_rank: '\u0661' is not written as a plain whole number", files=mod("themes", 0, priority_rank="\u0661"))
+case("integer-trailing-newline", "csv/documents.csv:3: period_end: '2023<U+000A>' is not written as a plain whole number", files=mod("documents", 1, period_end="2023\n"))
+case("integer-underscore", "csv/projects.csv:2: homes: '1_0' is not written as a plain whole number", files=mod("projects", 0, homes="1_0"))
+# --- dates: the years datapackage.yaml allows (partialDateYears), and nothing else
+case("year-zero", "csv/sources.csv:2: published_on: '0000': year 0000 is outside 1800-2100", files=mod("sources", 0, published_on="0000"))
+case("year-1799", "csv/agreements.csv:2: period_start: year 1799 is outside 1800-2100", files=mod("agreements", 0, period_start="1799-12"))
+case("year-2101", "csv/projects.csv:2: delivered_on: year 2101 is outside 1800-2100", files=mod("projects", 0, delivered_on="2101"))
+case("year-9999-full-date", "csv/documents.csv:2: published_on: year 9999 is outside", files=mod("documents", 0, published_on="9999-12-31"))
+case("date-letters-for-month", "csv/sources.csv:3: published_on: '2024-ab' is not a date", files=mod("sources", 1, published_on="2024-ab"))
+case("date-day-zero", "csv/sources.csv:2: published_on: '2024-02-00' is not a date that exists", files=mod("sources", 0, published_on="2024-02-00"))
+case("date-trailing-newline", "csv/partners.csv:2: started_on: '2019-01-01<U+000A>' is not a date", files=mod("partners", 0, started_on="2019-01-01\n"))
+case("date-fullwidth-digits", "csv/projects.csv:2: announced_on: is not a date", files=mod("projects", 0, announced_on="\uff12\uff10\uff12\uff13"))
+# --- what is in place of a CSV: only regular files inside the repository are read
+case("file-directory", "csv/themes.csv:1: (file): is a directory, not a file", special={"themes": ("dir", "")})
+case("file-fifo", "csv/sources.csv:1: (file): is a named pipe (FIFO), not a file", special={"sources": ("fifo", "")})
+case("file-symlink-dev-zero", "csv/documents.csv:1: (file): leads outside the repository (to /dev/zero)", special={"documents": ("symlink", "/dev/zero")})
+case("file-symlink-outside", "csv/agreements.csv:1: (file): leads outside the repository", special={"agreements": ("symlink", "{outside}")})
+case("file-symlink-loop", "csv/coverage.csv:1: (file): is a symbolic link that loops", special={"coverage": ("symlink", "coverage.csv")})
+case("file-symlink-dangling", "csv/places.csv:1: (file): file is missing", special={"places": ("symlink", "places-weg.csv")})
+case("file-unreadable", "csv/partners.csv:1: (file): cannot be read: permission denied", special={"partners": ("unreadable", "")})
+case("file-oversize", "csv/specifications.csv:1: (file): bytes, more than the", special={"specifications": ("oversize", "")})
+case("cell-beyond-csv-field-limit", "csv/themes.csv:2: (row): a cell is longer than 131,072 characters", raw={"themes": (text("themes").replace("Betaalbaar wonen.", "x" * 131_100)).encode()})
+# --- encodings that cannot be proven: never converted as a whole
+case("encoding-mixed-utf8-and-cp1252", "csv/partners.csv:2: byte 25: the file mixes two encodings", raw={"partners": render("partners", [dict(base["partners"][0], name="Gemeente T\x00st", summary_nl="Gemeente met één naam.")] + base["partners"][1:]).encode().replace(b"\x00", b"\xeb")})
+case("encoding-mac-roman", "csv/themes.csv:2: byte 60: byte 0x8F is neither UTF-8 nor Windows-1252 (in Mac Roman it is '\u00e8')", raw={"themes": render("themes", [dict(base["themes"][0], name_nl="Betaalbaarh\u00e8id")] + base["themes"][1:]).encode("mac_roman")})
 
-for name, expected, files, raw, delete in cases:
+for name, expected, files, raw, delete, special in cases:
     d = OUT / name / "csv"
     d.mkdir(parents=True)
     for t, rows in files.items():
@@ -152,5 +228,7 @@ for name, expected, files, raw, delete in cases:
         (d / f"{t}.csv").write_bytes(data)
     for t in delete:
         (d / f"{t}.csv.delete").write_text("")
+    for t, (kind, content) in special.items():
+        (d / f"{t}.csv.{kind}").write_text(content, encoding="utf-8")
     (OUT / name / "expected.txt").write_text(expected + "\n", encoding="utf-8")
 print(len(cases), "cases")
