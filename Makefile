@@ -30,7 +30,7 @@ $(INPUTS): FORCE
 	@printf '%s\n' $(foreach f,$(sort $(wildcard csv/*)),'$(subst ','\'',$(f))') >$@.new
 	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 
-$(DB): $(STAMP) datapackage.yaml publication.yaml LICENSE-DATA.md loaders/views.yaml $(CSVS) $(INPUTS) $(wildcard loaders/*.py)
+$(DB): $(STAMP) datapackage.yaml $(wildcard publication.yaml LICENSE-DATA.md) loaders/views.yaml $(CSVS) $(INPUTS) $(wildcard loaders/*.py)
 	$(BIN)/prestatieafspraken build --output $(DB)
 
 build: $(DB)
