@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 from datasette.app import Datasette
 
+from . import chart_render
 from .site import DATABASE
 
 GRACEFUL_SHUTDOWN_SECONDS = 3
@@ -74,6 +75,7 @@ def run(root: Path, db: Path, host: str, port: int) -> None:
     _fix_mmap_threshold()
     datasette = configured_datasette(root, db)
     asyncio.run(warm(datasette))
+    chart_render.start()
     app = datasette.app()
     uvicorn.run(app, host=host, port=port, lifespan="on", log_level="info",
                 timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, limit_concurrency=MAX_CONNECTIONS,

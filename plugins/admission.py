@@ -12,8 +12,11 @@ wait; a request that cannot get a place within that wait gets a quick `503` with
 - every other page that reads the database: twice the threads, so the pool stays busy, with a
   longer wait, since these pages take milliseconds.
 
-Static files need no SQL and pass freely; cached pages and 304 answers are served by the layers
-outside this one (this wrapper is `tryfirst`: innermost, next to Datasette) and never wait here.
+Static files and Datasette's own status pages need no SQL and pass freely. Chart images pass too:
+plugins/charts.py bounds them itself (one render at a time, each image drawn once per data version,
+then served from memory), and a request waiting for its image must not hold a place that a page needs.
+Cached pages and 304 answers are served by the layers outside this one (this wrapper is `tryfirst`:
+innermost, next to Datasette) and never wait here.
 
 A client that goes away stops its request: a watcher reads the ASGI `receive` channel, and once the
 client has disconnected, the next `send` raises, which ends a streaming download at its next page
@@ -25,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -35,7 +39,8 @@ from loaders.site import ASGIApp, Message, Receive, Scope, Send
 
 RETRY_AFTER_SECONDS = 5
 FREE_PREFIXES = ("/-/static/", "/-/static-plugins/")
-FREE_PATHS = {"/favicon.ico", "/robots.txt"}
+FREE_PATHS = {"/favicon.ico", "/robots.txt", "/-/versions.json", "/-/plugins.json", "/-/settings.json"}
+CHART_IMAGE = re.compile(r"^/-/charts/[a-z0-9-]+\.(png|svg|vl\.json)$")
 
 
 class ClientDisconnected(Exception):
@@ -64,7 +69,7 @@ class Gate:
 def request_class(scope: Scope) -> str | None:
     """Which gate a request goes through; None for requests that read no database."""
     path = scope.get("path", "")
-    if path in FREE_PATHS or path.startswith(FREE_PREFIXES):
+    if path in FREE_PATHS or path.startswith(FREE_PREFIXES) or CHART_IMAGE.match(path):
         return None
     names = {name for name, _ in parse_qsl((scope.get("query_string") or b"").decode("latin-1"),
                                           keep_blank_values=True)}

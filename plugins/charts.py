@@ -21,6 +21,7 @@ import yaml
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
+from loaders import chart_render
 from loaders.schema import PROJECT_ROOT
 from loaders.site import DATABASE
 
@@ -49,8 +50,8 @@ _images: dict[tuple[str, str, str], bytes] = {}
 # Renders under way, by the same key: a second request for an image being drawn waits for that
 # render instead of starting its own (16 requests at once used to start 78 renders).
 _rendering: dict[tuple[str, str, str], asyncio.Future[bytes]] = {}
-# One render at a time: vl-convert keeps a core busy for up to a second per chart, and the other
-# core serves the site meanwhile.
+# One render at a time, in a worker process (loaders/chart_render.py): vl-convert keeps a core busy for
+# up to a second per chart, and the other core serves the site meanwhile.
 RENDER_SLOTS = 1
 _render_slots: dict[int, asyncio.Semaphore] = {}
 # The data release of each database file: immutable, so read once per process.
@@ -137,12 +138,6 @@ async def bind(datasette: Any, request: Any, slug: str) -> BoundChart:
     return BoundChart(chart, rows, sources, *await data_release(datasette))
 
 
-def _draw(spec: dict[str, Any], fmt: str) -> bytes:
-    if fmt == "svg":
-        return str(vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])).encode("utf-8")
-    return bytes(vl_convert.vegalite_to_png(spec, scale=PNG_SCALE, ppi=PNG_PPI, allowed_base_urls=[]))
-
-
 def cached_image(slug: str, fmt: str, data_version: str) -> bytes | None:
     return _images.get((slug, fmt, data_version))
 
@@ -159,7 +154,7 @@ async def render(bound: BoundChart, fmt: str) -> tuple[bytes, bool]:
     try:
         slots = _render_slots.setdefault(id(asyncio.get_running_loop()), asyncio.Semaphore(RENDER_SLOTS))
         async with slots:
-            image = await asyncio.to_thread(_draw, bound.spec(), fmt)
+            image = await chart_render.render(bound.spec(), fmt, PNG_SCALE, PNG_PPI)
         _images[key] = image
         future.set_result(image)
     except BaseException as error:

@@ -314,3 +314,22 @@ def test_odd_request_targets_get_a_clean_answer_with_headers(site, target: str) 
     for name in SECURITY_HEADERS:
         assert name.encode() + b":" in head, (target, name)
     assert proc.poll() is None
+
+
+@pytest.mark.slow
+def test_drawing_charts_never_stops_the_server(site) -> None:
+    """Chart images are drawn in a worker process: while all of them are being drawn, pages still answer."""
+    from tests.test_charts import SLUGS
+
+    base, proc, _ = site
+    assert proc.poll() is None
+    with ThreadPoolExecutor(max_workers=len(SLUGS)) as pool:
+        drawings = [pool.submit(get, f"{base}/-/charts/{slug}.png", 120) for slug in SLUGS]
+        waits = []
+        while not all(d.done() for d in drawings):
+            status, elapsed = get(f"{base}/-/versions.json")
+            assert status == 200
+            waits.append(elapsed)
+            time.sleep(0.1)
+        assert {d.result()[0] for d in drawings} == {200}
+    assert waits and max(waits) < 1, waits

@@ -1,0 +1,51 @@
+"""Drawing chart images in a worker process, so that drawing never stops the web server.
+
+vl-convert holds Python's global interpreter lock for the whole of a render (up to a few seconds for
+a large chart): in a thread of the server process it froze every other request meanwhile. One worker
+process, started on first use with the `spawn` method (forking a server that runs threads is unsafe),
+draws the images; the server only waits for the bytes. The function lives in this package rather than
+in plugins/charts.py because a worker process can only run functions it can import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import multiprocessing
+from typing import Any
+
+_pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+
+def draw(spec: dict[str, Any], fmt: str, scale: float, ppi: int) -> bytes:
+    """One image: SVG text as UTF-8 or PNG bytes; vl-convert loads nothing from any URL."""
+    import vl_convert
+
+    if fmt == "svg":
+        return str(vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])).encode("utf-8")
+    return bytes(vl_convert.vegalite_to_png(spec, scale=scale, ppi=ppi, allowed_base_urls=[]))
+
+
+def _worker() -> concurrent.futures.ProcessPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        atexit.register(_pool.shutdown, wait=False, cancel_futures=True)  # before module teardown
+    return _pool
+
+
+def start() -> None:
+    """Start the worker now (it takes a second to import vl-convert), so no visitor waits for that."""
+    _worker().submit(int).result(timeout=60)
+
+
+async def render(spec: dict[str, Any], fmt: str, scale: float, ppi: int) -> bytes:
+    """Draw in the worker process; if the worker died (say, killed for memory), start a new one once."""
+    global _pool
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.run_in_executor(_worker(), draw, spec, fmt, scale, ppi)
+    except concurrent.futures.process.BrokenProcessPool:
+        _pool = None
+        return await loop.run_in_executor(_worker(), draw, spec, fmt, scale, ppi)
