@@ -5,8 +5,9 @@ Datasette runs every query in a pool of `num_sql_threads` threads. Without a bou
 that reach Datasette are therefore admitted in classes, each with a number of places and a longest
 wait; a request that cannot get a place within that wait gets a quick `503` with `Retry-After`:
 
-- ad-hoc SQL (`?sql=` or `_where=`): at most `num_sql_threads - 1` at a time, so at least one thread
-  always serves the ordinary pages; a short wait, because each may hold a thread for the full limit;
+- ad-hoc SQL (`?sql=` or `_where=`): one fewer at a time than there are SQL threads or CPU cores,
+  whichever is fewer (so one on a 2-core machine), so a thread and a core always serve the ordinary
+  pages; a short wait, because each may hold a thread and a core for the full time limit;
 - downloads that stream every row (`.excel`, `_stream=`): two at a time;
 - every other page that reads the database: twice the threads, so the pool stays busy, with a
   longer wait, since these pages take milliseconds.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -82,14 +84,14 @@ async def busy(send: Send, gate: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def wrap(app: ASGIApp, threads: int) -> ASGIApp:
+def wrap(app: ASGIApp, threads: int, cores: int) -> ASGIApp:
     gates: dict[str, Gate] = {}
 
     def gate_for(name: str) -> Gate:
         # Created on first use, inside the event loop that serves the requests.
         if name not in gates:
             gates.update({
-                "sql": Gate("sql", max(1, threads - 1), 0.5),
+                "sql": Gate("sql", max(1, min(threads, cores) - 1), 0.5),
                 "stream": Gate("stream", 2, 1.0),
                 "page": Gate("page", 2 * threads, 10.0),
             })
@@ -145,4 +147,4 @@ def wrap(app: ASGIApp, threads: int) -> ASGIApp:
 @hookimpl(tryfirst=True)
 def asgi_wrapper(datasette: Any) -> Callable[[ASGIApp], ASGIApp]:
     threads = int(datasette.setting("num_sql_threads") or 3)
-    return lambda app: wrap(app, threads)
+    return lambda app: wrap(app, threads, len(os.sched_getaffinity(0)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import functools
+import hashlib
 import json
 import re
 import textwrap
@@ -242,8 +243,11 @@ async def chart_file(datasette: Any, request: Any) -> Response:
     """SVG, PNG or the Vega-Lite spec, cacheable for a day and revalidated by data version."""
     slug, fmt = request.url_vars["slug"], request.url_vars["fmt"]
     chart_or_404(slug)
+    # The chart's own definition is part of the tag: a new title in charts.yml is a new image; so are the
+    # URL's query parameters (?municipality=...): one image per value.
+    definition = hashlib.sha256(json.dumps(charts()[slug], sort_keys=True).encode()).hexdigest()[:8]
     key = chart_key(slug, url_params(request))
-    etag = f'"{(await data_release(datasette))[0]}-{key}-{fmt}"'
+    etag = f'"{(await data_release(datasette))[0]}-{key}-{definition}-{fmt}"'
     headers = {"Cache-Control": "public, max-age=86400", "ETag": etag}
     if request.headers.get("if-none-match") == etag:
         return Response("", status=304, headers=headers)

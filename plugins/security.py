@@ -100,6 +100,8 @@ def refusal(scope: Scope) -> tuple[int, bytes] | None:
         return 414, b"Het adres is te lang / The address is too long\n"
     if not path.startswith("/") or "//" in path or "/../" in f"{path}/" or "/./" in f"{path}/":
         return 404, b"Niet gevonden / Not found\n"
+    if b"%00" in query or "\x00" in path or b"%00" in raw_path:
+        return 400, b"Ongeldig teken (NUL) in het adres / Invalid character (NUL) in the address\n"
     if HIDDEN_PATHS.match(path):
         return 404, b"Niet gevonden / Not found\n"
     if query:

@@ -176,3 +176,18 @@ async def test_no_gzip_or_caching_headers_leak_onto_404(ds):
     response = await ds.client.get("/prestatieafspraken/no_such_table", headers={"accept-encoding": "gzip"})
     assert response.status_code == 404
     assert "etag" not in response.headers and "cache-control" not in response.headers
+
+
+async def test_etag_changes_with_anything_the_build_writes(ds, db_path, tmp_path):
+    """Same data version, other database bytes (say, a view the loader now defines differently): a new ETag."""
+    changed = tmp_path / "prestatieafspraken.db"
+    changed.write_bytes(db_path.read_bytes())
+    with sqlite3.connect(changed) as conn:
+        conn.execute("create view extra_view_for_test as select 1 as x")
+    conn.close()
+    assert data_version(changed) == data_version(db_path)
+    old = (await ds.client.get("/")).headers["etag"]
+    new_site = make_datasette(changed)
+    new = (await new_site.client.get("/")).headers["etag"]
+    assert new != old
+    assert (await new_site.client.get("/", headers={"if-none-match": old})).status_code == 200

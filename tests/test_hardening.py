@@ -115,6 +115,13 @@ USER_MISTAKES = [
     "/{db}/agreements?" + "&".join(f"_facet=theme_id&x{i}=1" for i in range(40)),
     "/{db}/agreements?" + "&".join(f"_facet=kind{i}" for i in range(11)),
     "/{db}.json?sql=" + "x" * 20_000,
+    # found by fuzzing parameter names and values over every page kind
+    "/{db}/agreements.csv?_timelimit=-1", "/{db}/agreements?_timelimit=id", "/{db}/top3_2024?_timelimit=array",
+    "/{db}/agreements?_facet_array=%7B%22a%22%3A1%7D", "/{db}/agreements?_through=%7B%22a%22%3A1%7D",
+    "/{db}/agreements.excel?_facet=%7B%22a%22%3A1%7D", "/{db}/agreement_partners?_through=99999999999999999999",
+    "/{db}/agreements.csv?rowid__lt=99999999999999999999", "/{db}/agreements_overview?_next=99999999999999999999",
+    "/{db}/agreements_overview?_through=1e999", "/{db}/agreements.json?_where=id&_facet=%00",
+    "/{db}/agreements?partner=%241&_where=%241", "/{db}/agreements?title_nl=%00",
 ]
 
 
@@ -252,7 +259,7 @@ def test_an_abandoned_export_stops_and_frees_its_place(site) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    # Both places for ad-hoc SQL were taken by the exports; once their clients are gone they must free up.
+    # The exports took the places for ad-hoc SQL; once their clients are gone those places must free up.
     deadline = time.monotonic() + 5
     while True:
         status, _ = get(f"{base}/{DB}.json?sql=select+1")
