@@ -15,6 +15,7 @@ import json
 import re
 import textwrap
 from typing import Any, NamedTuple
+from urllib.parse import urlencode
 
 import vl_convert
 import yaml
@@ -76,10 +77,16 @@ class BoundChart(NamedTuple):
     sources: list[tuple[str, str]]  # distinct (publisher, url), in row order
     data_version: str
     built_on: str
+    params: tuple[tuple[str, str], ...] = ()  # the query parameters the URL set, e.g. (("municipality", "..."),)
 
     @property
     def slug(self) -> str:
         return str(self.chart["slug"])
+
+    @property
+    def key(self) -> str:
+        """The slug and the parameters: one cached image per chart and parameter value."""
+        return chart_key(self.slug, dict(self.params))
 
     @property
     def source_line(self) -> str:
@@ -93,7 +100,8 @@ class BoundChart(NamedTuple):
         spec = copy.deepcopy(self.chart["spec"])
         return {
             "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-            "title": {"text": self.chart["title"]["nl"], "subtitle": subtitle},
+            "title": {"text": " — ".join([self.chart["title"]["nl"], *(v for _, v in self.params)]),
+                      "subtitle": subtitle},
             "description": self.chart["alt"]["nl"],
             "background": "white",
             "padding": 12,
@@ -102,6 +110,17 @@ class BoundChart(NamedTuple):
             "config": {**CONFIG, **spec.get("config", {})},
             "usermeta": {"source": self.source_line, "licence": LICENCE_URL, "data_version": self.data_version},
         }
+
+
+def chart_key(slug: str, params: dict[str, str]) -> str:
+    """`slug` or `slug?name=value`: the address suffix of a chart drawn for chosen query parameters."""
+    return f"{slug}?{urlencode(sorted(params.items()))}" if params else slug
+
+
+def url_params(request: Any, names: Any = None) -> dict[str, str]:
+    """The non-empty query-string values a chart URL sets (only `names`, when given)."""
+    args = {k: request.args.get(k) for k in request.args}
+    return {k: v for k, v in args.items() if v and not k.startswith("_") and (names is None or k in names)}
 
 
 def chart_or_404(slug: str) -> dict[str, Any]:
@@ -131,20 +150,30 @@ async def bind(datasette: Any, request: Any, slug: str) -> BoundChart:
     if query is None:
         raise NotFound(f"Opgeslagen query {name} bestaat niet / saved query {name} does not exist")
     params = {param: "" for param in query.get("params", [])}  # empty parameters match everything
-    result = await datasette.get_database(DATABASE).execute(query["sql"], params)
-    rows = [dict(row) for row in result.rows]
+    db = datasette.get_database(DATABASE)
+    rows = [dict(row) for row in (await db.execute(query["sql"], params)).rows]
+    # A URL may narrow the chart with the query's own parameters (?municipality=...), to a value the
+    # unfiltered rows hold in the column of that name: one definition for every municipality, and a
+    # bounded number of images to cache.
+    chosen = url_params(request, params)
+    for name, value in chosen.items():
+        if value not in {str(row.get(name)) for row in rows}:
+            raise NotFound(f"Geen gegevens voor {name}={value} / no data for {name}={value}")
+    if chosen:
+        rows = [dict(row) for row in (await db.execute(query["sql"], {**params, **chosen})).rows]
     sources = list(dict.fromkeys((row.get("source_publisher") or "", row.get("source_url") or "")
                                  for row in rows if row.get("source_publisher") or row.get("source_url")))
-    return BoundChart(chart, rows, sources, *await data_release(datasette))
+    return BoundChart(chart, rows, sources, *await data_release(datasette), tuple(sorted(chosen.items())))
 
 
-def cached_image(slug: str, fmt: str, data_version: str) -> bytes | None:
-    return _images.get((slug, fmt, data_version))
+def cached_image(key: str, fmt: str, data_version: str) -> bytes | None:
+    """A drawn image by chart key (slug, with its URL parameters if any), format and data version."""
+    return _images.get((key, fmt, data_version))
 
 
 async def render(bound: BoundChart, fmt: str) -> tuple[bytes, bool]:
     """The image bytes and whether they came from the cache; never fetches a URL."""
-    key = (bound.slug, fmt, bound.data_version)
+    key = (bound.key, fmt, bound.data_version)
     if key in _images:
         return _images[key], True
     if key in _rendering:
@@ -182,10 +211,11 @@ async def chart_page(datasette: Any, request: Any) -> Response:
     width, height = svg_size((await render(bound, "svg"))[0])
     query = bound.chart["query"]
     base = f"/-/charts/{bound.slug}"
+    qs = f"?{urlencode(bound.params)}" if bound.params else ""
     chart_urls = {
-        "svg": f"{base}.svg", "png": f"{base}.png", "spec": f"{base}.vl.json", "embed": f"{base}/embed",
-        "query": f"/{DATABASE}/{query}", "csv": f"/{DATABASE}/{query}.csv",
-        "json": f"/{DATABASE}/{query}.json?_shape=array",
+        "svg": f"{base}.svg{qs}", "png": f"{base}.png{qs}", "spec": f"{base}.vl.json{qs}",
+        "embed": f"{base}/embed{qs}", "query": f"/{DATABASE}/{query}{qs}", "csv": f"/{DATABASE}/{query}.csv{qs}",
+        "json": f"/{DATABASE}/{query}.json?_shape=array" + (f"&{urlencode(bound.params)}" if bound.params else ""),
     }
     context = {
         "chart": bound.chart, "bound": bound, "chart_urls": chart_urls, "width": width, "height": height,
@@ -208,13 +238,15 @@ async def chart_file(datasette: Any, request: Any) -> Response:
     """SVG, PNG or the Vega-Lite spec, cacheable for a day and revalidated by data version."""
     slug, fmt = request.url_vars["slug"], request.url_vars["fmt"]
     chart_or_404(slug)
-    # The chart's own definition is part of the tag: a new title in charts.yml is a new image.
+    # The chart's own definition is part of the tag: a new title in charts.yml is a new image; so are the
+    # URL's query parameters (?municipality=...): one image per value.
     definition = hashlib.sha256(json.dumps(charts()[slug], sort_keys=True).encode()).hexdigest()[:8]
-    etag = f'"{(await data_release(datasette))[0]}-{slug}-{definition}-{fmt}"'
+    key = chart_key(slug, url_params(request))
+    etag = f'"{(await data_release(datasette))[0]}-{key}-{definition}-{fmt}"'
     headers = {"Cache-Control": "public, max-age=86400", "ETag": etag}
     if request.headers.get("if-none-match") == etag:
         return Response("", status=304, headers=headers)
-    cached = cached_image(slug, fmt, (await data_release(datasette))[0]) if fmt != "vl.json" else None
+    cached = cached_image(key, fmt, (await data_release(datasette))[0]) if fmt != "vl.json" else None
     if cached is not None:
         # Permissions are still checked, but a drawn image needs no query: static-file speed.
         await datasette.ensure_permissions(request.actor, [("view-query", (DATABASE, charts()[slug]["query"])),

@@ -17,9 +17,23 @@ async def home_vars(datasette: Any) -> dict[str, Any]:
         return {}
     db = datasette.get_database(DATABASE)
     gaps = await db.execute(
-        "select d.title as document, d.period_start as year, c.part_nl, c.part_en, c.status "
+        "select d.municipality, d.title as document, d.period_start as year, c.part_nl, c.part_en, c.status "
         "from coverage c join documents d on d.id = c.document_id where c.status <> 'opgenomen' "
-        "order by d.period_start desc, d.id, c.status desc, c.id")
+        "order by d.municipality, d.period_start desc, d.id, c.status desc, c.id")
+    # One line per municipality with agreements: what the data hold and what is missing there.
+    municipalities = await db.execute(
+        "select d.municipality, count(*) as documents, min(d.period_start) as first_year, "
+        "max(coalesce(d.period_end, d.period_start)) as last_year, "
+        "(select count(*) from agreements a join documents x on x.id = a.document_id "
+        " where x.municipality = d.municipality) as agreements, "
+        "(select count(*) from coverage c join documents x on x.id = c.document_id "
+        " where x.municipality = d.municipality and c.status = 'ontbreekt') as missing, "
+        "(select count(*) from coverage c join documents x on x.id = c.document_id "
+        " where x.municipality = d.municipality and c.status = 'gedeeltelijk') as partial, "
+        "exists (select 1 from documents y where y.municipality = d.municipality and y.kind = 'prestatieafspraken' "
+        " and y.period_start <= 2024 and coalesce(y.period_end, y.period_start) >= 2024) as has_2024 "
+        "from documents d where d.kind in ('prestatieafspraken', 'raamafspraken', 'addendum', 'verlenging') "
+        "group by d.municipality order by d.municipality")
     counts = await db.execute("select substr(key, 6) as name, cast(value as integer) as rows from build_info "
                               "where key like 'rows.%' order by key")
     queries = (datasette.metadata("queries", database=DATABASE) or {})
@@ -29,6 +43,7 @@ async def home_vars(datasette: Any) -> dict[str, Any]:
     return {
         "home": {
             "gaps": [dict(r) for r in gaps.rows],
+            "municipalities": [dict(r) for r in municipalities.rows],
             "counts": [dict(r) for r in counts.rows],
             "queries": [{"name": name, "title": q.get("title", name), "chart": charted.get(name)}
                         for name, q in queries.items()],
