@@ -1,0 +1,47 @@
+"""What the Dutch templates need beyond Datasette's context: the Dutch and English halves of a bilingual text,
+and the server-rendered chart (charts.yml) that draws a saved question, if one does.
+
+Titles and descriptions in metadata.yml and datapackage.yaml are written once, bilingual, as "Nederlands /
+English" (titles) or "Nederlands — English" (descriptions); a page shows the Dutch half first and the English
+half marked lang="en".
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import yaml
+from datasette import hookimpl
+
+from loaders.schema import PROJECT_ROOT
+
+TITLE_SEPARATOR = " / "
+DESCRIPTION_SEPARATOR = " — "
+
+
+def halves(text: Any) -> tuple[str, str]:
+    """(Dutch, English) of a bilingual text; a text with one language is all Dutch."""
+    value = str(text or "")
+    for separator in (DESCRIPTION_SEPARATOR, TITLE_SEPARATOR):
+        if separator in value:
+            dutch, english = value.split(separator, 1)
+            return dutch.strip(), english.strip()
+    return value.strip(), ""
+
+
+@cache
+def charts_by_query() -> dict[str, dict[str, Any]]:
+    charts = yaml.safe_load((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]
+    return {c["query"]: c for c in charts}
+
+
+@hookimpl
+def prepare_jinja2_environment(env: Any) -> None:
+    env.filters["dutch"] = lambda text: halves(text)[0]
+    env.filters["english"] = lambda text: halves(text)[1]
+
+
+@hookimpl
+def extra_template_vars() -> dict[str, Any]:
+    return {"chart_for_query": lambda name: charts_by_query().get(name or "")}
