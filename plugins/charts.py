@@ -28,10 +28,11 @@ SLUG = r"(?P<slug>[a-z0-9-]+)"
 LICENCE = "CC BY 4.0"
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 FALLBACK_SOURCE = "Prestatieafspraken volkshuisvesting Het Hogeland (openbare bron per rij)"
-# Word sizes a picture from its PPI: 2x the pixels of a 96-dpi screen at 192 PPI keeps the chart about
-# 16 cm wide (the text width of an A4 page) and sharp in print.
-PNG_PPI = 192
-PNG_SCALE = 2 * 72 / PNG_PPI  # vl-convert multiplies scale by ppi/72
+# Print quality: 300 PPI, and by default at least 1,800 px wide, which Word inserts 15 cm wide (the text width of
+# an A4 page). `?scale=` asks for another multiple of the SVG's size, bounded so one request stays cheap.
+PNG_PPI = 300
+PNG_MIN_WIDTH = 1_800
+MIN_SCALE, MAX_SCALE = 1.0, 6.0
 MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png", "vl.json": "application/json; charset=utf-8"}
 # In the spec itself rather than a conversion option, so the .vl.json renders Dutch numbers anywhere.
 CONFIG: dict[str, Any] = {
@@ -136,10 +137,23 @@ async def bind(datasette: Any, request: Any, slug: str) -> BoundChart:
     return BoundChart(chart, rows, sources, *await data_release(datasette))
 
 
+def png_scale(svg_width: int, asked: str | None) -> float:
+    """How many image pixels per SVG pixel: asked (bounded), else just enough for PNG_MIN_WIDTH."""
+    try:
+        scale = float(asked) if asked else (PNG_MIN_WIDTH + 1) / max(svg_width, 1)
+    except ValueError:
+        scale = (PNG_MIN_WIDTH + 1) / max(svg_width, 1)
+    if scale != scale:  # NaN
+        scale = MIN_SCALE
+    return round(min(max(scale, MIN_SCALE), MAX_SCALE), 3)
+
+
 def _draw(spec: dict[str, Any], fmt: str) -> bytes:
     if fmt == "svg":
         return str(vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])).encode("utf-8")
-    return bytes(vl_convert.vegalite_to_png(spec, scale=PNG_SCALE, ppi=PNG_PPI, allowed_base_urls=[]))
+    scale = float(fmt.split("@")[1]) if "@" in fmt else 1.0
+    # vl-convert multiplies scale by ppi/72
+    return bytes(vl_convert.vegalite_to_png(spec, scale=scale * 72 / PNG_PPI, ppi=PNG_PPI, allowed_base_urls=[]))
 
 
 def cached_image(slug: str, fmt: str, data_version: str) -> bytes | None:
@@ -209,11 +223,20 @@ async def embed_page(datasette: Any, request: Any) -> Response:
 
 
 async def chart_file(datasette: Any, request: Any) -> Response:
-    """SVG, PNG or the Vega-Lite spec, cacheable for a day and revalidated by data version."""
+    """SVG, PNG or the Vega-Lite spec, cacheable for a day and revalidated by data version. Inline for an <img>;
+    `?download=1` makes it a file to save (Content-Disposition: attachment)."""
     slug, fmt = request.url_vars["slug"], request.url_vars["fmt"]
     chart_or_404(slug)
+    extension = fmt
+    if fmt == "png":
+        svg = cached_image(slug, "svg", (await data_release(datasette))[0])
+        if svg is None:
+            svg = (await render(await bind(datasette, request, slug), "svg"))[0]
+        fmt = f"png@{png_scale(svg_size(svg)[0], request.args.get('scale'))}"
     etag = f'"{(await data_release(datasette))[0]}-{slug}-{fmt}"'
     headers = {"Cache-Control": "public, max-age=86400", "ETag": etag}
+    if request.args.get("download"):
+        headers["Content-Disposition"] = f'attachment; filename="{slug}.{extension}"'
     if request.headers.get("if-none-match") == etag:
         return Response("", status=304, headers=headers)
     cached = cached_image(slug, fmt, (await data_release(datasette))[0]) if fmt != "vl.json" else None
@@ -222,14 +245,14 @@ async def chart_file(datasette: Any, request: Any) -> Response:
         await datasette.ensure_permissions(request.actor, [("view-query", (DATABASE, charts()[slug]["query"])),
                                                            ("view-database", DATABASE), "view-instance"])
         headers["X-Chart-Cache"] = "hit"
-        return Response(cached, headers=headers, content_type=MEDIA_TYPES[fmt])
+        return Response(cached, headers=headers, content_type=MEDIA_TYPES[extension])
     bound = await bind(datasette, request, slug)
     if fmt == "vl.json":
         body = json.dumps(bound.spec(), ensure_ascii=False, indent=2).encode("utf-8")
     else:
         body, hit = await render(bound, fmt)
         headers["X-Chart-Cache"] = "hit" if hit else "miss"
-    return Response(body, headers=headers, content_type=MEDIA_TYPES[fmt])
+    return Response(body, headers=headers, content_type=MEDIA_TYPES[extension])
 
 
 @hookimpl
