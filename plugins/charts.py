@@ -11,6 +11,7 @@ import asyncio
 import copy
 import functools
 import json
+import math
 import re
 import textwrap
 from typing import Any, NamedTuple
@@ -20,6 +21,7 @@ import yaml
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
+from loaders.publication import Publication
 from loaders.schema import PROJECT_ROOT
 from loaders.site import DATABASE
 
@@ -33,6 +35,7 @@ FALLBACK_SOURCE = "Prestatieafspraken volkshuisvesting Het Hogeland (openbare br
 PNG_PPI = 300
 PNG_MIN_WIDTH = 1_800
 MIN_SCALE, MAX_SCALE = 1.0, 6.0
+EMBED_EXTRA_WIDTH = 24  # the embed page's padding around the drawing
 MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png", "vl.json": "application/json; charset=utf-8"}
 # In the spec itself rather than a conversion option, so the .vl.json renders Dutch numbers anywhere.
 CONFIG: dict[str, Any] = {
@@ -195,6 +198,16 @@ async def gallery(datasette: Any, request: Any) -> Response:
     return Response.html(html)
 
 
+def embed_height(bound: BoundChart, width: int, height: int) -> int:
+    """Height for the iframe of the embed page: padding, title and source line (wrapped at the frame's width,
+    with a line to spare, since fonts differ between browsers) around the drawing."""
+    text_width = width + EMBED_EXTRA_WIDTH - 16
+    title_lines = math.ceil(len(bound.chart["title"]["nl"]) * 9 / text_width)
+    source = f"{bound.source_line} — licentie {LICENCE}"
+    source_lines = math.ceil(len(source) * 7.5 / text_width) + 1
+    return 16 + title_lines * 20 + 6 + height + 10 + source_lines * 17
+
+
 async def chart_page(datasette: Any, request: Any) -> Response:
     bound = await bind(datasette, request, request.url_vars["slug"])
     width, height = svg_size((await render(bound, "svg"))[0])
@@ -208,8 +221,11 @@ async def chart_page(datasette: Any, request: Any) -> Response:
     context = {
         "chart": bound.chart, "bound": bound, "chart_urls": chart_urls, "width": width, "height": height,
         "columns": list(bound.rows[0]) if bound.rows else [], "licence": LICENCE, "licence_url": LICENCE_URL,
-        "png_url": datasette.absolute_url(request, chart_urls["png"]),
-        "embed_url": datasette.absolute_url(request, chart_urls["embed"]),
+        # The configured address of the site (publication.yaml or PRESTATIEAFSPRAKEN_BASE_URL), never the
+        # request's Host: a snippet pasted into a council document must point at the published site.
+        "png_url": Publication.load(PROJECT_ROOT).url(chart_urls["png"]),
+        "embed_url": Publication.load(PROJECT_ROOT).url(chart_urls["embed"]),
+        "embed_width": width + EMBED_EXTRA_WIDTH, "embed_height": embed_height(bound, width, height),
     }
     return Response.html(await datasette.render_template("chart.html", context, request=request))
 

@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 import yaml
 from datasette.app import Datasette
+from markupsafe import escape
 
+from loaders.publication import Publication
 from loaders.schema import PROJECT_ROOT
 
 DB = "prestatieafspraken"
@@ -272,3 +274,14 @@ def test_foreign_asset_check_catches_cdns() -> None:
 async def test_menu_links_to_the_gallery(ds: Datasette) -> None:
     page = await ds.client.get("/")
     assert 'href="/-/charts"' in page.text
+
+
+async def test_snippets_name_the_configured_site_not_the_request_host(ds: Datasette) -> None:
+    slug = SLUGS[0]
+    page = (await ds.client.get(f"/-/charts/{slug}", headers={"host": "elders.example"})).text
+    publication = Publication.load(PROJECT_ROOT)
+    assert html.escape(publication.url(f"/-/charts/{slug}/embed")) in page
+    assert publication.url(f"/-/charts/{slug}.png") in page
+    assert "elders.example" not in page
+    chart = next(c for c in CHARTS if c["slug"] == slug)
+    assert str(escape(chart["alt"]["nl"])) in page.split("&lt;iframe", 1)[1]  # alt text offered with the embed code

@@ -6,6 +6,7 @@ pages people start from stay light. Uses the server and browser of tests/test_br
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import unicodedata
 from collections.abc import AsyncIterator
@@ -167,3 +168,15 @@ async def test_pages_people_start_from_are_light_and_load_no_vega(browser: Brows
     await ctx.close()
     assert not [u for u in urls if "vega" in u.lower()], urls
     assert total <= PAGE_BUDGET, f"{path}: {total} bytes over {len(urls)} requests"
+
+
+@pytest.mark.parametrize("slug", [c["slug"] for c in yaml.safe_load(
+    (PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]])
+async def test_embed_code_is_tall_enough_for_its_content(context: BrowserContext, server: str, slug: str) -> None:
+    page = await open_page(context, f"{server}/-/charts/{slug}", 1280, 800)
+    snippet = next(s for s in await page.locator("pre.chart-snippet").all_inner_texts() if s.startswith("<iframe"))
+    width, height = (int(re.search(rf'{name}="(\d+)"', snippet)[1]) for name in ("width", "height"))  # type: ignore[index]
+    embed = await open_page(context, f"{server}/-/charts/{slug}/embed", width, height)
+    needed = await embed.evaluate("document.documentElement.scrollHeight")
+    assert needed <= height, f"the embed code is {needed - height} px too short"
+    assert await embed.evaluate("document.documentElement.scrollWidth") <= width
