@@ -1,5 +1,5 @@
 """What the Dutch templates need beyond Datasette's context: the Dutch and English halves of a bilingual text,
-and the server-rendered chart (charts.yml) that draws a saved question, if one does.
+the server-rendered chart (charts.yml) that draws a saved question, if one does, and enum codes shown as words.
 
 Titles and descriptions in metadata.yml and datapackage.yaml are written once, bilingual, as "Nederlands /
 English" (titles) or "Nederlands — English" (descriptions); a page shows the Dutch half first and the English
@@ -13,8 +13,9 @@ from typing import Any
 
 import yaml
 from datasette import hookimpl
+from markupsafe import Markup, escape
 
-from loaders.schema import PROJECT_ROOT
+from loaders.schema import PROJECT_ROOT, Package
 
 TITLE_SEPARATOR = " / "
 DESCRIPTION_SEPARATOR = " — "
@@ -45,3 +46,24 @@ def prepare_jinja2_environment(env: Any) -> None:
 @hookimpl
 def extra_template_vars() -> dict[str, Any]:
     return {"chart_for_query": lambda name: charts_by_query().get(name or "")}
+
+
+@cache
+def enum_columns() -> dict[tuple[str, str], frozenset[str]]:
+    """(table, column) -> its codes, for the columns datapackage.yaml gives an enum."""
+    return {(r.name, f.name): frozenset(f.enum) for r in Package.load(PROJECT_ROOT).resources
+            for f in r.fields if f.enum}
+
+
+def code_as_words(code: str) -> str:
+    """`meer_dan` reads "meer dan", `in_uitvoering` "in uitvoering"."""
+    return code.replace("_", " ")
+
+
+@hookimpl
+def render_cell(value: Any, column: str, table: str | None) -> Any:
+    """An enum code with an underscore is shown as words; the code itself stays on hover and in every export."""
+    if (isinstance(value, str) and "_" in value and table is not None
+            and value in enum_columns().get((table, column), ())):
+        return Markup(f'<span title="code: {escape(value)}">{escape(code_as_words(value))}</span>')
+    return None
