@@ -16,6 +16,7 @@ from datasette import hookimpl
 from markupsafe import Markup, escape
 
 from loaders.schema import PROJECT_ROOT, Package
+from loaders.views import view_definitions
 
 TITLE_SEPARATOR = " / "
 DESCRIPTION_SEPARATOR = " — "
@@ -43,9 +44,18 @@ def prepare_jinja2_environment(env: Any) -> None:
     env.filters["english"] = lambda text: halves(text)[1]
 
 
+@cache
+def table_titles() -> dict[str, str]:
+    """Bilingual titles of the tables (datapackage.yaml) and views (loaders/views.yaml)."""
+    titles = {r.name: r.title for r in Package.load(PROJECT_ROOT).resources}
+    titles.update({name: view["title"] for name, view in view_definitions().items()})
+    return titles
+
+
 @hookimpl
 def extra_template_vars() -> dict[str, Any]:
-    return {"chart_for_query": lambda name: charts_by_query().get(name or "")}
+    return {"chart_for_query": lambda name: charts_by_query().get(name or ""),
+            "table_title": lambda name: table_titles().get(name, name)}
 
 
 @cache
