@@ -145,6 +145,7 @@ PAGE_KINDS = {
     "saved question": "/prestatieafspraken/top3_2024",
     "SQL editor": "/prestatieafspraken?sql=select+id%2C+title+from+documents",
     "bad SQL": "/prestatieafspraken?sql=select+nope+from+nowhere",
+    "site search": "/-/zoeken?q=Uithuizen",
     "chart gallery": "/-/charts",
     "chart": "/-/charts/sloop-en-nieuwbouw",
     "embed": "/-/charts/sloop-en-nieuwbouw/embed",
