@@ -12,6 +12,7 @@ import copy
 import functools
 import hashlib
 import json
+import math
 import re
 import textwrap
 from typing import Any, NamedTuple
@@ -23,6 +24,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
 from loaders import chart_render
+from loaders.publication import Publication
 from loaders.schema import PROJECT_ROOT
 from loaders.site import DATABASE
 
@@ -31,10 +33,12 @@ SLUG = r"(?P<slug>[a-z0-9-]+)"
 LICENCE = "CC BY 4.0"
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 FALLBACK_SOURCE = "Prestatieafspraken volkshuisvesting Het Hogeland (openbare bron per rij)"
-# Word sizes a picture from its PPI: 2x the pixels of a 96-dpi screen at 192 PPI keeps the chart about
-# 16 cm wide (the text width of an A4 page) and sharp in print.
-PNG_PPI = 192
-PNG_SCALE = 2 * 72 / PNG_PPI  # vl-convert multiplies scale by ppi/72
+# Print quality: 300 PPI, and by default at least 1,800 px wide, which Word inserts 15 cm wide (the text width of
+# an A4 page). `?scale=` asks for another multiple of the SVG's size, bounded so one request stays cheap.
+PNG_PPI = 300
+PNG_MIN_WIDTH = 1_800
+MIN_SCALE, MAX_SCALE = 1.0, 6.0
+EMBED_EXTRA_WIDTH = 24  # the embed page's padding around the drawing
 MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png", "vl.json": "application/json; charset=utf-8"}
 # In the spec itself rather than a conversion option, so the .vl.json renders Dutch numbers anywhere.
 CONFIG: dict[str, Any] = {
@@ -166,6 +170,17 @@ async def bind(datasette: Any, request: Any, slug: str) -> BoundChart:
     return BoundChart(chart, rows, sources, *await data_release(datasette), tuple(sorted(chosen.items())))
 
 
+def png_scale(svg_width: int, asked: str | None) -> float:
+    """How many image pixels per SVG pixel: asked (bounded), else just enough for PNG_MIN_WIDTH."""
+    try:
+        scale = float(asked) if asked else (PNG_MIN_WIDTH + 1) / max(svg_width, 1)
+    except ValueError:
+        scale = (PNG_MIN_WIDTH + 1) / max(svg_width, 1)
+    if scale != scale:  # NaN
+        scale = MIN_SCALE
+    return round(min(max(scale, MIN_SCALE), MAX_SCALE), 3)
+
+
 def cached_image(key: str, fmt: str, data_version: str) -> bytes | None:
     """A drawn image by chart key (slug, with its URL parameters if any), format and data version."""
     return _images.get((key, fmt, data_version))
@@ -183,7 +198,9 @@ async def render(bound: BoundChart, fmt: str) -> tuple[bytes, bool]:
     try:
         slots = _render_slots.setdefault(id(asyncio.get_running_loop()), asyncio.Semaphore(RENDER_SLOTS))
         async with slots:
-            image = await chart_render.render(bound.spec(), fmt, PNG_SCALE, PNG_PPI)
+            # "png@2.5": a PNG at 2.5 image pixels per SVG pixel (vl-convert multiplies scale by ppi/72)
+            kind, _, scale = fmt.partition("@")
+            image = await chart_render.render(bound.spec(), kind, float(scale or 1) * 72 / PNG_PPI, PNG_PPI)
         _images[key] = image
         future.set_result(image)
     except BaseException as error:
@@ -206,6 +223,16 @@ async def gallery(datasette: Any, request: Any) -> Response:
     return Response.html(html)
 
 
+def embed_height(bound: BoundChart, width: int, height: int) -> int:
+    """Height for the iframe of the embed page: padding, title and source line (wrapped at the frame's width,
+    with a line to spare, since fonts differ between browsers) around the drawing."""
+    text_width = width + EMBED_EXTRA_WIDTH - 16
+    title_lines = math.ceil(len(bound.chart["title"]["nl"]) * 9 / text_width)
+    source = f"{bound.source_line} — licentie {LICENCE}"
+    source_lines = math.ceil(len(source) * 7.5 / text_width) + 1
+    return 16 + title_lines * 20 + 6 + height + 10 + source_lines * 17
+
+
 async def chart_page(datasette: Any, request: Any) -> Response:
     bound = await bind(datasette, request, request.url_vars["slug"])
     width, height = svg_size((await render(bound, "svg"))[0])
@@ -220,8 +247,11 @@ async def chart_page(datasette: Any, request: Any) -> Response:
     context = {
         "chart": bound.chart, "bound": bound, "chart_urls": chart_urls, "width": width, "height": height,
         "columns": list(bound.rows[0]) if bound.rows else [], "licence": LICENCE, "licence_url": LICENCE_URL,
-        "png_url": datasette.absolute_url(request, chart_urls["png"]),
-        "embed_url": datasette.absolute_url(request, chart_urls["embed"]),
+        # The configured address of the site (publication.yaml or PRESTATIEAFSPRAKEN_BASE_URL), never the
+        # request's Host: a snippet pasted into a council document must point at the published site.
+        "png_url": Publication.load(PROJECT_ROOT).url(chart_urls["png"]),
+        "embed_url": Publication.load(PROJECT_ROOT).url(chart_urls["embed"]),
+        "embed_width": width + EMBED_EXTRA_WIDTH, "embed_height": embed_height(bound, width, height),
     }
     return Response.html(await datasette.render_template("chart.html", context, request=request))
 
@@ -235,15 +265,26 @@ async def embed_page(datasette: Any, request: Any) -> Response:
 
 
 async def chart_file(datasette: Any, request: Any) -> Response:
-    """SVG, PNG or the Vega-Lite spec, cacheable for a day and revalidated by data version."""
+    """SVG, PNG or the Vega-Lite spec, cacheable for a day and revalidated by data version. Inline for an <img>;
+    `?download=1` makes it a file to save (Content-Disposition: attachment)."""
     slug, fmt = request.url_vars["slug"], request.url_vars["fmt"]
     chart_or_404(slug)
     # The chart's own definition is part of the tag: a new title in charts.yml is a new image; so are the
-    # URL's query parameters (?municipality=...): one image per value.
+    # URL's query parameters (?municipality=...): one image per value, and the PNG's scale.
     definition = hashlib.sha256(json.dumps(charts()[slug], sort_keys=True).encode()).hexdigest()[:8]
-    key = chart_key(slug, url_params(request))
+    query = await datasette.get_canned_query(DATABASE, charts()[slug]["query"], request.actor)
+    # Only the query's own parameters choose an image; `scale`, `download` or anything else do not.
+    key = chart_key(slug, url_params(request, (query or {}).get("params", [])))
+    extension = fmt
+    if fmt == "png":
+        svg = cached_image(key, "svg", (await data_release(datasette))[0])
+        if svg is None:
+            svg = (await render(await bind(datasette, request, slug), "svg"))[0]
+        fmt = f"png@{png_scale(svg_size(svg)[0], request.args.get('scale'))}"
     etag = f'"{(await data_release(datasette))[0]}-{key}-{definition}-{fmt}"'
     headers = {"Cache-Control": "public, max-age=86400", "ETag": etag}
+    if request.args.get("download"):
+        headers["Content-Disposition"] = f'attachment; filename="{slug}.{extension}"'
     if request.headers.get("if-none-match") == etag:
         return Response("", status=304, headers=headers)
     cached = cached_image(key, fmt, (await data_release(datasette))[0]) if fmt != "vl.json" else None
@@ -252,14 +293,14 @@ async def chart_file(datasette: Any, request: Any) -> Response:
         await datasette.ensure_permissions(request.actor, [("view-query", (DATABASE, charts()[slug]["query"])),
                                                            ("view-database", DATABASE), "view-instance"])
         headers["X-Chart-Cache"] = "hit"
-        return Response(cached, headers=headers, content_type=MEDIA_TYPES[fmt])
+        return Response(cached, headers=headers, content_type=MEDIA_TYPES[extension])
     bound = await bind(datasette, request, slug)
     if fmt == "vl.json":
         body = json.dumps(bound.spec(), ensure_ascii=False, indent=2).encode("utf-8")
     else:
         body, hit = await render(bound, fmt)
         headers["X-Chart-Cache"] = "hit" if hit else "miss"
-    return Response(body, headers=headers, content_type=MEDIA_TYPES[fmt])
+    return Response(body, headers=headers, content_type=MEDIA_TYPES[extension])
 
 
 @hookimpl

@@ -1,11 +1,15 @@
 """The dataset's citation on the home page, in the one wording of loaders/publication.py, with the data
-version of the database being served and the configured base URL (never the request's host)."""
+version of the database being served and the configured base URL (never the request's host); and on a row
+page "Citeer deze rij": the row's label and table, the dataset, its data version, the row's permanent URL on
+the configured base URL, the date retrieved, and the public source the row cites."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from datasette import hookimpl
+from datasette.utils import urlsafe_components
 
 from loaders.publication import Publication, citation
 from loaders.schema import PROJECT_ROOT, Package
@@ -23,8 +27,60 @@ async def citation_vars(datasette: Any) -> dict[str, Any]:
                                           publication.landing_page)}}
 
 
+async def row_citation(datasette: Any, request: Any, table: str, row: dict[str, Any]) -> dict[str, Any]:
+    package = Package.load(PROJECT_ROOT)
+    resource = next((r for r in package.resources if r.name == table), None)
+    if resource is None:
+        return {}
+    db = datasette.get_database(DATABASE)
+    version_rows = await db.execute("select value from build_info where key = 'data_version'")
+    label = str(row.get(resource.label_column) or "") if resource.label_column else ""
+    key = ", ".join(str(row.get(k)) for k in resource.primary_key)
+    source = None
+    if row.get("source_id") is not None:
+        found = await db.execute("select id, title, publisher, published_on, url from sources where id = ?",
+                                 [row["source_id"]])
+        source = dict(found.first()) if found.rows else None
+    publication = Publication.load(PROJECT_ROOT)
+    info = {
+        "label": label or key,
+        "table": resource.title.split(" / ")[0],
+        "key": key,
+        "dataset": package.title,
+        "publisher": publication.publisher,
+        "version": version_rows.first()[0] if version_rows.rows else "",
+        "url": publication.url(request.path),
+        "retrieved": datetime.date.today().isoformat(),
+        "source": source,
+    }
+    text = (f"{info['publisher']}, “{info['dataset']}”, tabel {info['table']}, rij “{info['label']}” ({key}), "
+            f"dataversie {info['version']}, {info['url']}, geraadpleegd op {info['retrieved']}.")
+    if source:
+        text += (f" Bron van deze rij: {source['publisher']}, “{source['title']}”"
+                 f"{', ' + str(source['published_on']) if source.get('published_on') else ''}, {source['url']}.")
+    return {**info, "text": text}
+
+
 @hookimpl
-def extra_template_vars(template: str, datasette: Any) -> Any:
+def extra_template_vars(template: str, datasette: Any, request: Any, view_name: str) -> Any:
+    if template == "row.html" and request is not None:
+        async def for_row() -> dict[str, Any]:
+            table = (request.url_vars or {}).get("table", "")
+            db = datasette.get_database(DATABASE)
+            resource = next((r for r in Package.load(PROJECT_ROOT).resources if r.name == table), None)
+            if resource is None:
+                return {}
+            pks = (request.url_vars or {}).get("pks", "")
+            values = urlsafe_components(pks)
+            if len(values) != len(resource.primary_key):
+                return {}
+            where = " and ".join(f"[{k}] = ?" for k in resource.primary_key)
+            found = await db.execute(f"select * from [{table}] where {where}", values)
+            if not found.rows:
+                return {}
+            return {"row_citation": await row_citation(datasette, request, table, dict(found.first()))}
+
+        return for_row
     if template != "index.html":
         return None
 

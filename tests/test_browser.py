@@ -6,6 +6,7 @@ Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
 import html
+import os
 import re
 import socket
 import sqlite3
@@ -22,6 +23,7 @@ import pytest
 from playwright.async_api import Browser, Page, Request, async_playwright
 
 from loaders.cli import serve_command
+from loaders.publication import BASE_URL_ENV
 from loaders.schema import PROJECT_ROOT
 from tests.test_charts import SLUGS, assert_not_blank
 
@@ -49,8 +51,10 @@ def server(db_path: Path) -> Iterator[str]:
     """`datasette serve` exactly as `make serve` runs it, on a free port, stopped after the session."""
     port = free_port()
     args = serve_command(PROJECT_ROOT, db_path, HOST, port)
-    process = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://{HOST}:{port}"
+    # Deployed at this address: the chart snippets name it (the configured base URL, never the Host header).
+    env = {**os.environ, BASE_URL_ENV: base}
+    process = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -141,6 +145,7 @@ PAGE_KINDS = {
     "saved question": "/prestatieafspraken/top3_2024",
     "SQL editor": "/prestatieafspraken?sql=select+id%2C+title+from+documents",
     "bad SQL": "/prestatieafspraken?sql=select+nope+from+nowhere",
+    "site search": "/-/zoeken?q=Uithuizen",
     "chart gallery": "/-/charts",
     "chart": "/-/charts/sloop-en-nieuwbouw",
     "embed": "/-/charts/sloop-en-nieuwbouw/embed",

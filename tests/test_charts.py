@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 import yaml
 from datasette.app import Datasette
+from markupsafe import escape
 
+from loaders.publication import Publication
 from loaders.schema import PROJECT_ROOT
 
 DB = "prestatieafspraken"
@@ -169,12 +171,28 @@ async def test_png_is_a_sharp_a4_sized_picture(ds: Datasette, slug: str) -> None
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/png"
     info = png_info(response.content)
-    assert info["width"] >= 1000, info
-    assert 150 <= info["height"] <= 3000, info
-    # 192 ppi (7559 px per metre): Word inserts it at its print size, about 16 cm wide on A4
-    assert info["ppm"] == 7559, info
-    assert 12 <= info["width"] / info["ppm"] * 100 <= 17.5, info
+    # print quality: at least 1,800 px, 300 ppi (11811 px per metre), so Word inserts it 15 cm wide on A4
+    assert info["width"] >= 1800, info
+    assert 150 <= info["height"] <= 6000, info
+    assert info["ppm"] == 11811, info
+    assert 15 <= info["width"] / info["ppm"] * 100 <= 17.5, info
+    assert "content-disposition" not in response.headers  # inline, for an <img>
     assert_not_blank(response.content)
+
+
+async def test_download_links_save_a_file_and_scale_is_bounded(ds: Datasette) -> None:
+    slug = SLUGS[0]
+    page = (await ds.client.get(f"/-/charts/{slug}")).text
+    for fmt in ("png", "svg"):
+        assert f'href="/-/charts/{slug}.{fmt}?download=1"' in page
+        response = await ds.client.get(f"/-/charts/{slug}.{fmt}?download=1")
+        assert response.status_code == 200
+        assert response.headers["content-disposition"] == f'attachment; filename="{slug}.{fmt}"'
+    default = png_info((await ds.client.get(f"/-/charts/{slug}.png")).content)["width"]
+    huge = png_info((await ds.client.get(f"/-/charts/{slug}.png?scale=1000")).content)["width"]
+    small = png_info((await ds.client.get(f"/-/charts/{slug}.png?scale=nan")).content)["width"]
+    assert default < huge <= default * 6, (default, huge)
+    assert small < default, (small, default)
 
 
 async def test_dutch_number_format_in_the_image(ds: Datasette) -> None:
@@ -256,3 +274,14 @@ def test_foreign_asset_check_catches_cdns() -> None:
 async def test_menu_links_to_the_gallery(ds: Datasette) -> None:
     page = await ds.client.get("/")
     assert 'href="/-/charts"' in page.text
+
+
+async def test_snippets_name_the_configured_site_not_the_request_host(ds: Datasette) -> None:
+    slug = SLUGS[0]
+    page = (await ds.client.get(f"/-/charts/{slug}", headers={"host": "elders.example"})).text
+    publication = Publication.load(PROJECT_ROOT)
+    assert html.escape(publication.url(f"/-/charts/{slug}/embed")) in page
+    assert publication.url(f"/-/charts/{slug}.png") in page
+    assert "elders.example" not in page
+    chart = next(c for c in CHARTS if c["slug"] == slug)
+    assert str(escape(chart["alt"]["nl"])) in page.split("&lt;iframe", 1)[1]  # alt text offered with the embed code

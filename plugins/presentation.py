@@ -1,0 +1,79 @@
+"""What the Dutch templates need beyond Datasette's context: the Dutch and English halves of a bilingual text,
+the server-rendered chart (charts.yml) that draws a saved question, if one does, and enum codes shown as words.
+
+Titles and descriptions in metadata.yml and datapackage.yaml are written once, bilingual, as "Nederlands /
+English" (titles) or "Nederlands — English" (descriptions); a page shows the Dutch half first and the English
+half marked lang="en".
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import yaml
+from datasette import hookimpl
+from markupsafe import Markup, escape
+
+from loaders.schema import PROJECT_ROOT, Package
+from loaders.views import view_definitions
+
+TITLE_SEPARATOR = " / "
+DESCRIPTION_SEPARATOR = " — "
+
+
+def halves(text: Any) -> tuple[str, str]:
+    """(Dutch, English) of a bilingual text; a text with one language is all Dutch."""
+    value = str(text or "")
+    for separator in (DESCRIPTION_SEPARATOR, TITLE_SEPARATOR):
+        if separator in value:
+            dutch, english = value.split(separator, 1)
+            return dutch.strip(), english.strip()
+    return value.strip(), ""
+
+
+@cache
+def charts_by_query() -> dict[str, dict[str, Any]]:
+    charts = yaml.safe_load((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]
+    return {c["query"]: c for c in charts}
+
+
+@hookimpl
+def prepare_jinja2_environment(env: Any) -> None:
+    env.filters["dutch"] = lambda text: halves(text)[0]
+    env.filters["english"] = lambda text: halves(text)[1]
+
+
+@cache
+def table_titles() -> dict[str, str]:
+    """Bilingual titles of the tables (datapackage.yaml) and views (loaders/views.yaml)."""
+    titles = {r.name: r.title for r in Package.load(PROJECT_ROOT).resources}
+    titles.update({name: view["title"] for name, view in view_definitions().items()})
+    return titles
+
+
+@hookimpl
+def extra_template_vars() -> dict[str, Any]:
+    return {"chart_for_query": lambda name: charts_by_query().get(name or ""),
+            "table_title": lambda name: table_titles().get(name, name)}
+
+
+@cache
+def enum_columns() -> dict[tuple[str, str], frozenset[str]]:
+    """(table, column) -> its codes, for the columns datapackage.yaml gives an enum."""
+    return {(r.name, f.name): frozenset(f.enum) for r in Package.load(PROJECT_ROOT).resources
+            for f in r.fields if f.enum}
+
+
+def code_as_words(code: str) -> str:
+    """`meer_dan` reads "meer dan", `in_uitvoering` "in uitvoering"."""
+    return code.replace("_", " ")
+
+
+@hookimpl
+def render_cell(value: Any, column: str, table: str | None) -> Any:
+    """An enum code with an underscore is shown as words; the code itself stays on hover and in every export."""
+    if (isinstance(value, str) and "_" in value and table is not None
+            and value in enum_columns().get((table, column), ())):
+        return Markup(f'<span title="code: {escape(value)}">{escape(code_as_words(value))}</span>')
+    return None
