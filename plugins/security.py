@@ -34,6 +34,7 @@ from urllib.parse import parse_qsl
 
 import datasette as datasette_package
 from datasette import hookimpl
+from datasette.utils.asgi import Request
 
 from loaders.site import ASGIApp, Message, Receive, Scope, Send
 
@@ -113,7 +114,25 @@ def refusal(scope: Scope) -> tuple[int, bytes] | None:
     return None
 
 
-def wrap(app: ASGIApp, hashes: str) -> ASGIApp:
+def wrap(app: ASGIApp, hashes: str, datasette: Any = None) -> ASGIApp:
+    async def page(scope: Scope, receive: Receive, status: int, message: bytes) -> tuple[bytes, bytes]:
+        """The site's own error page (templates/error.html: header, Dutch explanation, search, a way
+        home), or the plain message for JSON addresses and when the page cannot be made."""
+        path = scope.get("path", "")
+        if datasette is None or path.endswith(".json"):
+            return message, b"text/plain; charset=utf-8"
+        try:
+            await datasette.invoke_startup()  # idempotent; a refusal may be the first request of all
+            html = await datasette.render_template(
+                ["error.html"], {"ok": False, "error": message.decode().strip(), "status": status, "title": None},
+                # Datasette's CSRF layer, which this request never reached, would set the token;
+                # the site takes no forms that write, so an empty one will do.
+                request=Request({**scope, "csrftoken": lambda: ""}, receive))
+        except Exception as error:  # the error page itself failed: the message still goes out
+            log.error("error page for %s failed: %s: %s", status, type(error).__name__, str(error)[:200])
+            return message, b"text/plain; charset=utf-8"
+        return html.encode("utf-8"), b"text/html; charset=utf-8"
+
     async def plain(send: Send, status: int, body: bytes, path: str,
                     content_type: bytes = b"text/plain; charset=utf-8") -> None:
         headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
@@ -130,7 +149,8 @@ def wrap(app: ASGIApp, hashes: str) -> ASGIApp:
         path = scope.get("path", "")
         refused = refusal(scope)
         if refused:
-            await plain(send, refused[0], refused[1], path)
+            body, content_type = await page(scope, receive, *refused)
+            await plain(send, refused[0], body, path, content_type)
             return
         started = False
         failed = False
@@ -170,4 +190,4 @@ def asgi_wrapper(datasette: Any) -> Callable[[ASGIApp], ASGIApp]:
     if datasette.template_dir:
         folders.append(Path(datasette.template_dir))
     hashes = "".join(f" {h}" for h in inline_script_hashes(folders))
-    return lambda app: wrap(app, hashes)
+    return lambda app: wrap(app, hashes, datasette)

@@ -333,3 +333,17 @@ def test_drawing_charts_never_stops_the_server(site) -> None:
             time.sleep(0.1)
         assert {d.result()[0] for d in drawings} == {200}
     assert waits and max(waits) < 1, waits
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("POST", "/prestatieafspraken/agreements", 405), ("GET", "/-//threads", 404), ("GET", "/-/threads", 404),
+    ("GET", "/prestatieafspraken/agreements?" + "&".join(["_facet=kind"] * 11), 400),
+    ("GET", "/prestatieafspraken/agreements?q=" + "x" * 17_000, 414)])
+async def test_refusals_are_the_sites_own_error_pages(ds: Datasette, method: str, path: str, status: int) -> None:
+    """Refused before Datasette runs, and still a page that helps: search box, a way home, in Dutch."""
+    response = await ds.client.request(method, path)
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")
+    assert 'action="/-/zoeken"' in response.text and 'href="/"' in response.text
+    assert '<html lang="nl"' in response.text
+    assert_secured(response)
