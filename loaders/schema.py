@@ -23,6 +23,8 @@ class Field:
     type: str
     description_nl: str
     description_en: str
+    # The short Dutch label shown as the column's heading (Table Schema `title`); the name stays the technical one.
+    title: str = ""
     required: bool = False
     enum: tuple[str, ...] = ()
     partial_date: bool = False
@@ -36,6 +38,11 @@ class Field:
     def description(self) -> str:
         """The bilingual description shown to users: Dutch, then English."""
         return f"{self.description_nl} — {self.description_en}"
+
+    @property
+    def label(self) -> str:
+        """The heading people see: the Dutch title, or the technical name when a descriptor has none."""
+        return self.title or self.name
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,7 @@ def _field(raw: dict[str, Any]) -> Field:
         type=raw.get("type", "string"),
         description_nl=raw.get("description", "").strip(),
         description_en=raw.get("description_en", "").strip(),
+        title=" ".join(str(raw.get("title") or "").split()),
         required=bool(constraints.get("required", False)),
         enum=tuple(constraints.get("enum") or ()),
         partial_date=bool(raw.get("partialDate", False)),
@@ -126,12 +134,38 @@ def _resource(raw: dict[str, Any]) -> Resource:
     )
 
 
+def _scalar(mapping: yaml.Node, key: str) -> yaml.Node | None:
+    if isinstance(mapping, yaml.MappingNode):
+        for k, v in mapping.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                return v
+    return None
+
+
+def _field_lines(document: yaml.Node | None) -> dict[tuple[str, str], int]:
+    """Where each field starts in the descriptor, read from the YAML nodes the descriptor was built from."""
+    lines: dict[tuple[str, str], int] = {}
+    resources = _scalar(document, "resources") if document is not None else None
+    for resource in resources.value if isinstance(resources, yaml.SequenceNode) else ():
+        name = _scalar(resource, "name")
+        fields = _scalar(_scalar(resource, "schema"), "fields") if _scalar(resource, "schema") else None
+        if not isinstance(name, yaml.ScalarNode) or not isinstance(fields, yaml.SequenceNode):
+            continue
+        for f in fields.value:
+            field_name = _scalar(f, "name")
+            if isinstance(field_name, yaml.ScalarNode):
+                lines[(name.value, field_name.value)] = f.start_mark.line + 1
+    return lines
+
+
 @dataclass(frozen=True)
 class Package:
     """The parsed descriptor plus the directory its relative paths start from."""
 
     root: Path
     raw: dict[str, Any]
+    # (resource name, field name) -> the line of datapackage.yaml where that field starts, for messages.
+    field_lines: dict[tuple[str, str], int] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, root: Path | str = ".") -> Package:
@@ -139,10 +173,19 @@ class Package:
         it is not a descriptor at all."""
         root = Path(root)
         text = read_input(root / DESCRIPTOR_NAME, root, DESCRIPTOR_MAX_BYTES).decode("utf-8")
-        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+        try:
+            node = loader.get_single_node()
+            raw = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
         if not isinstance(raw, dict) or not isinstance(raw.get("resources"), list):
             raise ValueError("it has no list of resources")
-        return cls(root=root, raw=raw)
+        return cls(root=root, raw=raw, field_lines=_field_lines(node))
+
+    def field_line(self, resource: str, field_name: str) -> int:
+        """The line of datapackage.yaml where a field is described (1 when not known)."""
+        return self.field_lines.get((resource, field_name), 1)
 
     @cached_property
     def resources(self) -> tuple[Resource, ...]:

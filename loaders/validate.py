@@ -24,7 +24,7 @@ from .filecheck import FileReport, check_file
 from .files import UnreadableInput, open_input
 from .problems import Problem, shown
 from .provenance import provenance_problems
-from .schema import Package, Resource
+from .schema import DESCRIPTOR_NAME, Package, Resource
 from .values import integer_problem, number_problem, partial_date_problem, url_problem
 
 TYPE_HINTS = {
@@ -36,7 +36,7 @@ TYPE_HINTS = {
 
 
 def validate(package: Package) -> list[Problem]:
-    problems: list[Problem] = []
+    problems: list[Problem] = label_problems(package)
     reports: dict[str, FileReport] = {}
     for resource in package.resources:
         report = check_file(resource, package.root / resource.path, resource.path, package.root)
@@ -55,6 +55,36 @@ def validate(package: Package) -> list[Problem]:
         problems.extend(_link_cycles(package, resource, reports[resource.name]))
     problems.extend(provenance_problems(package, sound, reports))
     return sorted(set(problems))
+
+
+# A column heading, not a sentence: the description says the rest.
+LABEL_MAX_LENGTH = 40
+
+
+def label_problems(package: Package) -> list[Problem]:
+    """Every field has a short Dutch label (Table Schema `title`), the heading the site shows for its column,
+    and no two columns of one table share a heading."""
+    problems = []
+    for resource in package.resources:
+        seen: dict[str, str] = {}
+        for f in resource.fields:
+            line = package.field_line(resource.name, f.name)
+            where = f"{resource.name}.{f.name}"
+            raw = f.raw.get("title")
+            if not isinstance(raw, str) or not f.title:
+                problems.append(Problem(DESCRIPTOR_NAME, line, where, "has no title; add a short Dutch label "
+                                        "(title: ...) that the site shows as the column's heading"))
+            elif len(f.title) > LABEL_MAX_LENGTH:
+                problems.append(Problem(DESCRIPTOR_NAME, line, where, f"title '{shown(f.title)}' is {len(f.title)} "
+                                        f"characters; a heading has at most {LABEL_MAX_LENGTH}: shorten it and "
+                                        "leave the rest to the description"))
+            elif f.title.casefold() in seen:
+                problems.append(Problem(DESCRIPTOR_NAME, line, where, f"title '{shown(f.title)}' is also the title "
+                                        f"of {seen[f.title.casefold()]}; give every column of a table its own "
+                                        "heading"))
+            if f.title:
+                seen.setdefault(f.title.casefold(), f.name)
+    return problems
 
 
 def _undescribed_files(package: Package) -> list[Problem]:

@@ -28,6 +28,7 @@ def create_views(conn: sqlite3.Connection, package: Package) -> None:
         if actual != described:
             raise ValueError(f"loaders/views.yaml: view {name} has columns {actual} but describes {described}")
         column_descriptions(package, name)  # fails early on a reference to an unknown column
+        column_labels(package, name)  # and on a column without a heading
 
 
 def column_descriptions(package: Package, view: str) -> dict[str, tuple[str, str]]:
@@ -40,4 +41,28 @@ def column_descriptions(package: Package, view: str) -> dict[str, tuple[str, str
             result[column] = (field.description_nl, field.description_en)
         else:
             result[column] = (ref["nl"], ref["en"])
+    return result
+
+
+def column_labels(package: Package, view: str) -> dict[str, str]:
+    """The Dutch heading of every column of a view: its own label in `labels`, else the title of the schema field
+    it comes from. ValueError (naming loaders/views.yaml) for a column with neither, a label for a column the view
+    does not have, or two columns with one heading."""
+    definition = view_definitions()[view]
+    own = {str(k): " ".join(str(v or "").split()) for k, v in (definition.get("labels") or {}).items()}
+    unknown = sorted(set(own) - set(definition["columns"]))
+    if unknown:
+        raise ValueError(f"{VIEWS_FILE.name}: view {view} labels columns it does not have: {', '.join(unknown)}")
+    result: dict[str, str] = {}
+    for column, ref in definition["columns"].items():
+        label = own.get(column)
+        if not label and isinstance(ref, str):
+            table, field_name = ref.split(".")
+            label = package.resource(table).field(field_name).title
+        if not label:
+            raise ValueError(f"{VIEWS_FILE.name}: view {view} column {column} has no label; add it under labels:")
+        if label.casefold() in {v.casefold() for v in result.values()}:
+            raise ValueError(f"{VIEWS_FILE.name}: view {view} column {column} has the label '{label}' of another "
+                             "column; give it its own under labels:")
+        result[column] = label
     return result
