@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .provenance import provenance, source_column
 from .schema import Package
-from .views import column_descriptions, view_definitions
+from .views import column_descriptions, column_labels, view_definitions
 
 # What the column `herkomst / provenance` of every table says, in both languages.
 PROVENANCE_WORDS = {"source": "bron / source", "ours": "eigen / ours", "remarks": "toelichting / remarks"}
@@ -21,6 +21,17 @@ PROVENANCE_LEGEND = [
     "- *toelichting / remarks* — `notes`: opmerkingen, afwijkende bronnen, en de enige plek voor een afleiding, "
     "gemarkeerd `AFLEIDING:`; een afleiding vult nooit een bron-kolom. — `notes`: remarks, disagreeing sources, "
     "and the only place for an inference, marked `AFLEIDING:`; an inference never fills a source column.",
+    "",
+]
+
+
+LABEL_LEGEND = [
+    "**Kop / label**: de korte Nederlandse naam die de site boven de kolom zet (`title` in datapackage.yaml; bij een "
+    "view `labels` in loaders/views.yaml of de `title` van de kolom waar hij vandaan komt). De technische naam staat "
+    "erbij als je met de muis over de kop gaat, en downloads (CSV, JSON, Excel) houden de technische namen. — The "
+    "short Dutch heading the site shows above the column (`title` in datapackage.yaml; for a view `labels` in "
+    "loaders/views.yaml or the `title` of the column it comes from). The technical name shows on hover, and downloads "
+    "(CSV, JSON, Excel) keep the technical names.",
     "",
 ]
 
@@ -42,7 +53,7 @@ def render_data_model(package: Package) -> str:
     for resource in package.resources:
         for fk in resource.foreign_keys:
             out.append(f"  {fk.resource} ||--o{{ {resource.name} : \"{', '.join(fk.fields)}\"")
-    out += ["```", "", *PROVENANCE_LEGEND]
+    out += ["```", "", *LABEL_LEGEND, *PROVENANCE_LEGEND]
     years = package.partial_date_years
     date_kind = "date (YYYY, YYYY-MM or YYYY-MM-DD" + (f"; years {years[0]}-{years[1]})" if years else ")")
     for resource in package.resources:
@@ -52,21 +63,22 @@ def render_data_model(package: Package) -> str:
         if resource.foreign_keys:
             refs = ", ".join(f"`{','.join(fk.fields)}` → `{fk.resource}`" for fk in resource.foreign_keys)
             out += [f"Foreign keys: {refs}.", ""]
-        out += ["| column | type | required | allowed values | herkomst / provenance | beschrijving | description |",
-                "|---|---|---|---|---|---|---|"]
+        out += ["| column | kop / label | type | required | allowed values | herkomst / provenance | beschrijving | "
+                "description |", "|---|---|---|---|---|---|---|---|"]
         for f in resource.fields:
             kind = date_kind if f.partial_date else f.type
             origin = PROVENANCE_WORDS.get(provenance(f) or "", "")
             if provenance(f) == "source" and source_column(package, resource, f) != "source_id":
                 origin += f" (`{source_column(package, resource, f)}`)"
-            out.append(f"| `{f.name}` | {kind} | {'yes' if f.required else ''} | {', '.join(f.enum)} | {origin} | "
-                       f"{_cell(f.description_nl)} | {_cell(f.description_en)} |")
+            out.append(f"| `{f.name}` | {_cell(f.title)} | {kind} | {'yes' if f.required else ''} | "
+                       f"{', '.join(f.enum)} | {origin} | {_cell(f.description_nl)} | {_cell(f.description_en)} |")
         out.append("")
     out += ["# Views", ""]
     for name, view in view_definitions().items():
         out += [f"## `{name}`", "", _cell(view["description_nl"]), "", f"*{_cell(view['description_en'])}*", "",
-                "| column | beschrijving | description |", "|---|---|---|"]
+                "| column | kop / label | beschrijving | description |", "|---|---|---|---|"]
+        labels = column_labels(package, name)
         for column, (nl, en) in column_descriptions(package, name).items():
-            out.append(f"| `{column}` | {_cell(nl)} | {_cell(en)} |")
+            out.append(f"| `{column}` | {_cell(labels[column])} | {_cell(nl)} | {_cell(en)} |")
         out.append("")
     return "\n".join(out)

@@ -1,4 +1,4 @@
-"""/-/datamodel: every table, view and column with its description, straight from the schema."""
+"""/-/datamodel: every table, view and column with its Dutch label and description, straight from the schema."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from loaders.schema import PROJECT_ROOT, Package
-from loaders.views import column_descriptions, view_definitions
+from loaders.views import column_descriptions, column_labels, view_definitions
 
 
 async def datamodel(datasette: Any, request: Any) -> Response:
     package = Package.load(PROJECT_ROOT)
     views = [
         {"name": name, "title": view["title"], "description_nl": view["description_nl"],
-         "description_en": view["description_en"], "columns": column_descriptions(package, name)}
+         "description_en": view["description_en"], "columns": column_descriptions(package, name),
+         "labels": column_labels(package, name)}
         for name, view in view_definitions().items()
     ]
     html = await datasette.render_template(

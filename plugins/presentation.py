@@ -55,14 +55,21 @@ def table_titles() -> dict[str, str]:
 @hookimpl
 def extra_template_vars() -> dict[str, Any]:
     return {"chart_for_query": lambda name: charts_by_query().get(name or ""),
-            "table_title": lambda name: table_titles().get(name, name)}
+            "table_title": lambda name: table_titles().get(name, name),
+            "enum_words": enum_words}
 
 
 @cache
 def enum_columns() -> dict[tuple[str, str], frozenset[str]]:
-    """(table, column) -> its codes, for the columns datapackage.yaml gives an enum."""
-    return {(r.name, f.name): frozenset(f.enum) for r in Package.load(PROJECT_ROOT).resources
-            for f in r.fields if f.enum}
+    """(table or view, column) -> its codes, for the columns datapackage.yaml gives an enum and the view columns
+    (loaders/views.yaml) that show such a column."""
+    package = Package.load(PROJECT_ROOT)
+    codes = {(r.name, f.name): frozenset(f.enum) for r in package.resources for f in r.fields if f.enum}
+    for view, definition in view_definitions().items():
+        for column, ref in definition["columns"].items():
+            if isinstance(ref, str) and tuple(ref.split(".", 1)) in codes:
+                codes[(view, column)] = codes[tuple(ref.split(".", 1))]  # type: ignore[index]
+    return codes
 
 
 def code_as_words(code: str) -> str:
@@ -70,10 +77,18 @@ def code_as_words(code: str) -> str:
     return code.replace("_", " ")
 
 
+def enum_words(table: str | None, column: str, value: Any) -> str | None:
+    """The words for an enum code with an underscore in this table's or view's column; None for any other value."""
+    if (isinstance(value, str) and "_" in value and table is not None
+            and value in enum_columns().get((table, column), ())):
+        return code_as_words(value)
+    return None
+
+
 @hookimpl
 def render_cell(value: Any, column: str, table: str | None) -> Any:
     """An enum code with an underscore is shown as words; the code itself stays on hover and in every export."""
-    if (isinstance(value, str) and "_" in value and table is not None
-            and value in enum_columns().get((table, column), ())):
-        return Markup(f'<span title="code: {escape(value)}">{escape(code_as_words(value))}</span>')
+    words = enum_words(table, column, value)
+    if words is not None:
+        return Markup(f'<span title="code: {escape(value)}">{escape(words)}</span>')
     return None
