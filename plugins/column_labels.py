@@ -19,6 +19,7 @@ from typing import Any
 from datasette import hookimpl
 
 from loaders.schema import PROJECT_ROOT, Package
+from loaders.site import DATABASE
 from loaders.views import column_labels, view_definitions
 
 
@@ -83,5 +84,11 @@ def query_column_labels(columns: list[str], labels_from: Any = None, own: Any = 
 
 
 @hookimpl
-def extra_template_vars() -> dict[str, Any]:
-    return {"column_label": column_label, "query_column_labels": query_column_labels}
+def extra_template_vars(datasette: Any) -> dict[str, Any]:
+    def saved_question_labels(name: str, columns: list[str]) -> list[str | None]:
+        """The labels of the columns of the saved question `name` (for pages such as a chart's data table)."""
+        query = (datasette.metadata("queries", database=DATABASE) or {}).get(name) or {}
+        return query_column_labels(columns, query.get("labels_from"), query.get("labels"))
+
+    return {"column_label": column_label, "query_column_labels": query_column_labels,
+            "saved_question_labels": saved_question_labels}

@@ -11,12 +11,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from datasette.app import Datasette
 
 from loaders import views
 from loaders.cli import cli
-from loaders.schema import Package
+from loaders.schema import PROJECT_ROOT, Package
 from loaders.views import column_labels, view_definitions
 
 DB = "prestatieafspraken"
@@ -226,3 +227,21 @@ def test_a_computed_view_column_without_a_label_is_refused(package: Package, mon
     monkeypatch.setattr(views, "view_definitions", lambda: definitions)
     with pytest.raises(ValueError, match=rf"views.yaml: view {name} column {computed} has no label"):
         column_labels(package, name)
+
+
+async def test_rows_referring_to_a_row_are_named_by_table_title_and_column_label(ds: Datasette, package: Package,
+                                                                                db_path: Path) -> None:
+    with sqlite3.connect(db_path) as conn:
+        document = conn.execute("select document_id from agreements order by id limit 1").fetchone()[0]
+    page = (await ds.client.get(f"/{DB}/documents/{document}")).text
+    agreements = package.resource("agreements")
+    title = agreements.title.split(" / ")[0]
+    label = agreements.field("document_id").title
+    assert f'<strong title="agreements">{title}</strong> (kolom <span title="document_id">{label}</span>)' in page
+
+
+async def test_a_chart_page_heads_its_data_like_its_saved_question(ds: Datasette) -> None:
+    charts = yaml.safe_load((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]
+    for chart in charts:
+        shown = headings((await ds.client.get(f"/-/charts/{chart['slug']}")).text)
+        assert shown == headings((await ds.client.get(f"/{DB}/{chart['query']}")).text), chart["slug"]

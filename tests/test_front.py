@@ -18,7 +18,8 @@ import yaml
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, BrowserContext, Page
 
-from loaders.schema import PROJECT_ROOT
+from loaders.schema import PROJECT_ROOT, Package
+from loaders.views import column_labels, view_definitions
 from tests.test_browser import CHROMIUM, browser, server  # noqa: F401  (fixtures)
 
 pytestmark = [
@@ -180,3 +181,34 @@ async def test_embed_code_is_tall_enough_for_its_content(context: BrowserContext
     needed = await embed.evaluate("document.documentElement.scrollHeight")
     assert needed <= height, f"the embed code is {needed - height} px too short"
     assert await embed.evaluate("document.documentElement.scrollWidth") <= width
+
+
+LABELLED_PAGES = {
+    # page -> (table or view whose labels head its columns, a column to hover)
+    "/prestatieafspraken/projects_overview?_facet=status&_facet=kind": ("projects_overview", "status"),
+    "/prestatieafspraken/specifications": ("specifications", "qualifier"),  # qualifier is a facet in the schema
+}
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+@pytest.mark.parametrize("path", sorted(LABELLED_PAGES))
+async def test_dutch_headings_and_enum_facets_in_the_browser(context: BrowserContext, server: str, package: Package,
+                                                             path: str, width: str) -> None:
+    """Headings read the schema's labels with the technical name on hover; facets show codes as words; axe-core
+    finds nothing critical or serious on a page with facets, at desktop and phone width."""
+    table, column = LABELLED_PAGES[path]
+    labels = (column_labels(package, table) if table in view_definitions()
+              else {f.name: f.title for f in package.resource(table).fields})
+    page = await open_page(context, server + path, *WIDTHS[width])
+    heading = page.locator(f'table.rows-and-columns th[data-column="{column}"]')
+    assert (await heading.inner_text()).strip(" ▲▼\xa0") == labels[column]
+    assert (await heading.get_attribute("title") or "").startswith(f"{column}: ")
+    facet = page.locator(f"#facet-{column} .facet-info-name strong")
+    assert (await facet.inner_text()).startswith(labels[column]) and await facet.get_attribute("title") == column
+    values = await page.locator(f"#facet-{column} ul li a:not(.cross)").all_inner_texts()
+    assert values and not [v for v in values if "_" in v], values
+    results = await AXE.run(page)
+    bad = [f"{v['impact']}: {v['id']} ({len(v['nodes'])}×) {v['nodes'][0]['target']} {v['help']}"
+           for v in results.response["violations"] if v["impact"] in ("critical", "serious")]
+    assert bad == [], bad
+    assert await page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
