@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import io
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -267,6 +268,12 @@ def _base_of_main() -> str | None:
     return None
 
 
+def _model_lines(text: str) -> list[str]:
+    """datapackage.yaml's lines without comments and without field titles (indented under `- name:` of a field)."""
+    return [line for line in text.splitlines()
+            if not line.lstrip().startswith("#") and not re.match(r"^ {10}title: ", line)]
+
+
 def test_the_second_municipality_builds_with_the_code_of_main_unchanged(tmp_path: Path) -> None:
     base = _base_of_main()
     if base is None:
@@ -277,8 +284,10 @@ def test_the_second_municipality_builds_with_the_code_of_main_unchanged(tmp_path
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(tmp_path, filter="data")
     # Only csv/ (and at most one enum value in datapackage.yaml) may differ from main for a new municipality.
-    ours = (PROJECT_ROOT / "datapackage.yaml").read_text(encoding="utf-8").splitlines()
-    theirs = (tmp_path / "datapackage.yaml").read_text(encoding="utf-8").splitlines()
+    # Comments and the fields' Dutch headings (`title:`, which main's loader before labels ignored) are not the
+    # data model: a branch that adds headings is compared on what is left.
+    ours = _model_lines((PROJECT_ROOT / "datapackage.yaml").read_text(encoding="utf-8"))
+    theirs = _model_lines((tmp_path / "datapackage.yaml").read_text(encoding="utf-8"))
     changed = [a for a, b in zip(ours, theirs, strict=False) if a != b] + ours[len(theirs):]
     assert len(ours) == len(theirs) and len(changed) <= 1 and all("enum" in line for line in changed), changed
     shutil.copytree(PROJECT_ROOT / "csv", tmp_path / "csv")

@@ -131,9 +131,9 @@ def test_a_sourced_value_without_its_source_is_refused(project_copy: Path) -> No
 def test_a_column_without_provenance_is_refused(project_copy: Path) -> None:
     path = project_copy / "datapackage.yaml"
     text = path.read_text(encoding="utf-8")
-    marker = "        - name: seat\n          type: string\n          provenance: source\n"
-    assert marker in text
-    path.write_text(text.replace(marker, "        - name: seat\n          type: string\n"), encoding="utf-8")
+    seat = re.compile(r"(        - name: seat\n(?:          (?!provenance:).*\n)*)          provenance: source\n")
+    assert seat.search(text)
+    path.write_text(seat.sub(r"\1", text, count=1), encoding="utf-8")
     assert any(m.startswith("datapackage.yaml:1: partners.seat: provenance is None") for m in validate(project_copy))
 
 
