@@ -50,10 +50,10 @@ class Run:
 
 
 def run_measured(command: Sequence[str], timeout: float, cwd: Path = PROJECT_ROOT,
-                 env: dict[str, str] | None = None) -> Run:
+                 env: dict[str, str] | None = None, scratch: Path = SCRATCH) -> Run:
     """Run a command, return wall time and the peak RSS of that child (ru_maxrss of wait4, in kB)."""
-    err_path = SCRATCH / "last-stderr.txt"
-    SCRATCH.mkdir(parents=True, exist_ok=True)
+    err_path = scratch / "last-stderr.txt"
+    scratch.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with err_path.open("wb") as err:
         proc = subprocess.Popen(list(command), cwd=cwd, stdout=subprocess.DEVNULL, stderr=err,

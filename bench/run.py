@@ -162,6 +162,26 @@ def _step(step: dict[str, Any] | None) -> str:
     return f"{_fmt(step['seconds'])} | {_fmt(step['rows_per_s'])} | {_fmt(step['peak_rss_mb'], 0)}"
 
 
+def build_compare_section(r: dict[str, Any]) -> list[str]:
+    """The build step with sqlite-utils against the hand-written SQL it replaced (bench/build_compare.py)."""
+    c = r.get("build_compare")
+    if not c:
+        return []
+    return ["## Build step: sqlite-utils against the hand-written SQL it replaced", "",
+            f"`python -m bench.build_compare --scale {c['scale']} --against {c['against']}`, run {c.get('date', '')}: "
+            f"the build step alone (tables, rows, indexes, full-text indexes, views, build_info, ANALYZE; "
+            f"validation is the same code in both and left out) on the same scale-{c['scale']} data, "
+            f"{c['rounds']} rounds alternating old and new in one run; load average afterwards "
+            f"{', '.join(f'{x:.2f}' for x in c['load_average_after'])}.", "",
+            "| loader | seconds per round | median s | peak MB |", "|---|---|---:|---:|",
+            f"| hand-written SQL ({c['against']}) | {', '.join(f'{x:.2f}' for x in c['seconds']['old'])} | "
+            f"{c['median_old_s']:.2f} | {max(c['peak_rss_mb']['old']):,.0f} |",
+            f"| sqlite-utils (this tree) | {', '.join(f'{x:.2f}' for x in c['seconds']['new'])} | "
+            f"{c['median_new_s']:.2f} | {max(c['peak_rss_mb']['new']):,.0f} |", "",
+            f"- Goal: the sqlite-utils build no slower than the one it replaced: "
+            f"{_met(c['ratio_new_to_old'] <= 1.0)} — {c['ratio_new_to_old']:.2f}x.", ""]
+
+
 def render(r: dict[str, Any]) -> str:
     m = r["machine"]
     s = r["serving"]
@@ -213,6 +233,8 @@ def render(r: dict[str, Any]) -> str:
             f"- Where validation time goes (scale 100): structural file checks {phases.get('filecheck_s')} s, "
             f"frictionless rows/keys {phases.get('frictionless_s')} s ({phases.get('frictionless_share', 0):.0%}), "
             f"date checks {phases.get('dates_s')} s.", ""]
+
+    out += build_compare_section(r)
 
     # Serving
     out += [f"## Serving at scale {r['serving_scale']:,}", "",
