@@ -1,6 +1,6 @@
 """Build step only, today's loader against an earlier one from git, same data, same run, interleaved.
 
-    .venv/bin/python -m bench.build_compare --scale 100 --against ee18d6c    # writes the figures into results
+    .venv/bin/python -m bench.build_compare --scale 100    # `make bench-build`; writes bench/results.md
 
 The earlier loader is `git archive <rev> loaders` unpacked into a temporary directory and imported from
 there; both run `loaders.build.build(Package.load(root), target)` in a child process (validation is the
@@ -56,12 +56,14 @@ def build_once(code_dir: Path, root: Path, target: Path, timeout: float, scratch
 
 
 def compare(root: Path, against: str, rounds: int = 3, timeout: float = 600) -> dict[str, Any]:
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="build-compare-") as tmp:
         scratch = Path(tmp)
         old_dir = scratch / "old"
         old_dir.mkdir()
         commit = unpack_loader(against, old_dir)
         times: dict[str, list[float]] = {"old": [], "new": []}
+        cpu: dict[str, list[float]] = {"old": [], "new": []}
         peaks: dict[str, list[float]] = {"old": [], "new": []}
         for _ in range(rounds):
             for label, code in (("old", old_dir), ("new", PROJECT_ROOT)):
@@ -69,20 +71,26 @@ def compare(root: Path, against: str, rounds: int = 3, timeout: float = 600) -> 
                 if not run.ok:
                     raise RuntimeError(f"{label} build failed: {run.stderr_tail}")
                 times[label].append(round(run.seconds, 2))
+                cpu[label].append(round(run.cpu_seconds, 2))
                 peaks[label].append(round(run.max_rss_mb, 1))
     old, new = statistics.median(times["old"]), statistics.median(times["new"])
-    return {"against": commit[:12], "rounds": rounds, "seconds": times, "peak_rss_mb": peaks,
+    old_cpu, new_cpu = statistics.median(cpu["old"]), statistics.median(cpu["new"])
+    return {"against": commit[:12], "rounds": rounds, "seconds": times, "cpu_seconds": cpu, "peak_rss_mb": peaks,
             "median_old_s": old, "median_new_s": new, "ratio_new_to_old": round(new / old, 2),
+            "median_old_cpu_s": old_cpu, "median_new_cpu_s": new_cpu,
+            "ratio_cpu_new_to_old": round(new_cpu / old_cpu, 2),
+            "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in os.getloadavg()]}
 
 
 def main(argv: list[str] | None = None) -> int:
     from . import generate
-    from .run import ensure_data, render
+    from .run import BUILD_BASELINE, ensure_data, render
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=int, default=100)
-    parser.add_argument("--against", required=True, help="the git revision whose loader is today's baseline")
+    parser.add_argument("--against", default=BUILD_BASELINE,
+                        help="the git revision whose loader is the baseline (default: bench/run.py BUILD_BASELINE)")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
     root, _ = ensure_data(args.scale)

@@ -39,6 +39,7 @@ class Run:
     max_rss_mb: float
     returncode: int | None  # None: killed at the timeout
     stderr_tail: str = ""
+    cpu_seconds: float = 0.0  # user + system time of the child: less sensitive to a busy machine than wall time
 
     @property
     def ok(self) -> bool:
@@ -69,11 +70,13 @@ def run_measured(command: Sequence[str], timeout: float, cwd: Path = PROJECT_ROO
                 pid, status, usage = os.wait4(proc.pid, 0)
                 proc.returncode = -9
                 seconds = time.monotonic() - started
-                return Run(list(command), seconds, usage.ru_maxrss / 1024, None, _tail(err_path))
+                return Run(list(command), seconds, usage.ru_maxrss / 1024, None, _tail(err_path),
+                           usage.ru_utime + usage.ru_stime)
             time.sleep(0.02)
         proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.monotonic() - started
-    return Run(list(command), seconds, usage.ru_maxrss / 1024, proc.returncode, _tail(err_path))
+    return Run(list(command), seconds, usage.ru_maxrss / 1024, proc.returncode, _tail(err_path),
+               usage.ru_utime + usage.ru_stime)
 
 
 def _tail(path: Path, lines: int = 5) -> str:
