@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from datasette.app import Datasette
+from hypothesis import settings
 
 from loaders.build import build
 from loaders.cli import serve_command
@@ -25,6 +26,10 @@ from loaders.server import configured_datasette
 
 ROOT = PROJECT_ROOT
 DB_NAME = "prestatieafspraken"
+
+# No example database: hypothesis would leave .hypothesis/ in the repository after every run.
+settings.register_profile("project", database=None)
+settings.load_profile("project")
 
 
 @pytest.fixture(scope="session")
