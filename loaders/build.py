@@ -2,9 +2,8 @@
 
 sqlite-utils writes the tables (types, NOT NULL, keys, enum CHECKs), the indexes, the full-text indexes,
 the views and build_info, all from datapackage.yaml and loaders/views.yaml; the rows go in through one
-prepared statement per table (see _load_table for why). The
-database is written to a temporary file next to the target and renamed over it only when complete, so
-a failed build leaves the previous database untouched.
+prepared statement per table (see _load_table for why). The database is written to a temporary file next to
+the target and renamed over it only when complete, so a failed build leaves the previous database untouched.
 """
 
 from __future__ import annotations
@@ -49,7 +48,7 @@ def create_table_sql(db: Database, resource: Resource) -> str:
     """The CREATE TABLE sqlite-utils writes for a resource: types, NOT NULL, keys and the enum CHECKs.
 
     The CHECKs go through create_table_sql's `_checks` (sqlite-utils 4 has no public create_table argument for
-    them); tests/test_loader.py fails if an enum is no longer enforced."""
+    them); tests/test_build_content.py fails if an enum is no longer enforced."""
     pk: Any = resource.primary_key[0] if len(resource.primary_key) == 1 else tuple(resource.primary_key)
     foreign_keys = [
         (fk.fields[0], fk.resource, fk.reference_fields[0]) if len(fk.fields) == 1
