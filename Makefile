@@ -12,7 +12,7 @@ CSVS := $(wildcard csv/*.csv)
 # Rewritten only when the list differs, so `make build` stays a no-op when nothing changed.
 INPUTS := build/.csv-files
 
-.PHONY: install validate build serve test lint docs clean FORCE
+.PHONY: install validate build serve test check lint docs clean FORCE
 
 install: $(STAMP)
 
@@ -50,11 +50,19 @@ test: $(STAMP)
 	$(BIN)/prestatieafspraken build --output $(DB)
 	$(BIN)/python -m pytest -q
 
+# The quick tier (under a minute): lint, validate, build, and every page kind through the test client.
+check: $(STAMP)
+	$(BIN)/ruff check loaders plugins tests bench
+	$(BIN)/frictionless validate datapackage.yaml
+	$(BIN)/prestatieafspraken build --output $(DB)
+	$(BIN)/python -m pytest -q -m smoke
+
 clean:
 	rm -rf build .pytest_cache
 
-# Benchmarks and load test (not part of `make test`); see bench/results.md and bench/loadtest.md.
-.PHONY: bench bench-tools bench-quick loadtest
+# Benchmarks and load test (not part of `make test`, except bench-smoke: tests/test_bench_smoke.py runs it);
+# see bench/results.md and bench/loadtest.md.
+.PHONY: bench bench-tools bench-quick bench-smoke bench-build loadtest
 
 # wrk and nginx come from Debian; installed here when missing so `make bench` works on a fresh machine.
 bench-tools:
@@ -66,6 +74,14 @@ bench: $(STAMP) bench-tools
 
 bench-quick: $(STAMP) bench-tools
 	timeout 900 $(BIN)/python -m bench.run --quick
+
+# Scale 2 in a temporary folder, seconds: generate, build, baseline, prototype (no wrk or nginx needed).
+bench-smoke: $(STAMP)
+	timeout 300 $(BIN)/python -m bench.run --smoke
+
+# The build step with sqlite-utils against the hand-written loader it replaced, scale 100, into results.md.
+bench-build: $(STAMP)
+	timeout 900 $(BIN)/python -m bench.build_compare --scale 100
 
 loadtest: $(DB) bench-tools
 	timeout 300 $(BIN)/python -m bench.loadtest --db $(DB) --connections 64 --seconds 60

@@ -39,6 +39,7 @@ class Run:
     max_rss_mb: float
     returncode: int | None  # None: killed at the timeout
     stderr_tail: str = ""
+    cpu_seconds: float = 0.0  # user + system time of the child: less sensitive to a busy machine than wall time
 
     @property
     def ok(self) -> bool:
@@ -50,10 +51,10 @@ class Run:
 
 
 def run_measured(command: Sequence[str], timeout: float, cwd: Path = PROJECT_ROOT,
-                 env: dict[str, str] | None = None) -> Run:
+                 env: dict[str, str] | None = None, scratch: Path = SCRATCH) -> Run:
     """Run a command, return wall time and the peak RSS of that child (ru_maxrss of wait4, in kB)."""
-    err_path = SCRATCH / "last-stderr.txt"
-    SCRATCH.mkdir(parents=True, exist_ok=True)
+    err_path = scratch / "last-stderr.txt"
+    scratch.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with err_path.open("wb") as err:
         proc = subprocess.Popen(list(command), cwd=cwd, stdout=subprocess.DEVNULL, stderr=err,
@@ -69,11 +70,13 @@ def run_measured(command: Sequence[str], timeout: float, cwd: Path = PROJECT_ROO
                 pid, status, usage = os.wait4(proc.pid, 0)
                 proc.returncode = -9
                 seconds = time.monotonic() - started
-                return Run(list(command), seconds, usage.ru_maxrss / 1024, None, _tail(err_path))
+                return Run(list(command), seconds, usage.ru_maxrss / 1024, None, _tail(err_path),
+                           usage.ru_utime + usage.ru_stime)
             time.sleep(0.02)
         proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.monotonic() - started
-    return Run(list(command), seconds, usage.ru_maxrss / 1024, proc.returncode, _tail(err_path))
+    return Run(list(command), seconds, usage.ru_maxrss / 1024, proc.returncode, _tail(err_path),
+               usage.ru_utime + usage.ru_stime)
 
 
 def _tail(path: Path, lines: int = 5) -> str:

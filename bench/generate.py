@@ -13,7 +13,8 @@ Scale 1 is today's data (the real rows themselves). At a larger scale the real r
 that name a real document still find it) and synthetic rows are added up to the target row count:
 `base rows x scale` by default, with a few fact tables grown to the shape of a national data set
 (~340 municipalities x 10 years x ~100 agreements = ~340k agreements and millions of figures at 1000),
-see GROWTH. A key whose pattern allows only so many values (sources: S000-S999) stops there.
+see GROWTH. Keys are enumerated from their pattern (any pattern of classes, groups, alternatives and
+repeats); a key whose pattern allows only so many values stops there.
 
 The output is a complete package directory (datapackage.yaml + csv/) under bench/data/<scale>/, which
 is git-ignored; nothing here writes to csv/ or the published database.
@@ -38,6 +39,7 @@ from pathlib import Path
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
+from loaders.provenance import INFERENCE_WORDS, provenance, source_column
 from loaders.schema import PROJECT_ROOT, Field, Package, Resource
 
 SEED = 20240225
@@ -106,43 +108,142 @@ def vocabulary(package: Package) -> list[str]:
             for row in csv.DictReader(f):
                 for name in text_fields:
                     words.extend(WORD.findall(row.get(name) or ""))
+    # Inference wording belongs in a sentence marked AFLEIDING: only; random text must not carry it.
+    words = [w for w in words if not INFERENCE_WORDS.search(w)]
     return sorted(set(words)) or FALLBACK_WORDS
 
 
 # --- values from a regular expression (keys and coded values) -------------------------------------
 
-def _finite_parts(pattern: str) -> list[list[str]] | None:
-    """The pattern as a list of character choices per position, if it is a fixed-length sequence of
-    literals and classes (such as S[0-9]{3}); None for anything else."""
-    parts: list[list[str]] = []
+# Characters tried for a class written as a category or a negation (\w, \d, [^-]): keys stay plain ASCII.
+ALPHABET = [chr(c) for c in range(0x21, 0x7F)]
+INFINITE = float("inf")
 
-    def chars(op: Any, av: Any) -> list[str] | None:
+
+class Language:
+    """The strings a regular expression matches, numbered: nth(0), nth(1), ... are distinct matches.
+
+    Built from the parsed pattern, so any pattern of literals, classes, groups, alternatives and
+    repeats (bounded or not, such as S[0-9]{3,}) can be counted and enumerated; shortest strings come
+    first. Lookarounds and back-references have no such numbering and are refused with the pattern."""
+
+    def __init__(self, pattern: str):
+        self.pattern = pattern
+        self.root = self._node(list(sre_parse.parse(pattern)))
+
+    @property
+    def count(self) -> float:
+        return self.root[0]
+
+    def nth(self, i: int) -> str:
+        return self.root[1](i)
+
+    def _refuse(self, what: str) -> ValueError:
+        return ValueError(f"bench/generate.py cannot enumerate pattern {self.pattern!r}: {what}")
+
+    def _chars(self, op: Any, av: Any) -> list[str] | None:
+        """The characters one single-character item matches, or None if the item is not one."""
         if op is sre_parse.LITERAL:
             return [chr(av)]
+        if op is sre_parse.NOT_LITERAL:
+            return [c for c in ALPHABET if ord(c) != av]
+        if op is sre_parse.ANY:
+            return ALPHABET
+        if op is sre_parse.CATEGORY:
+            return [c for c in ALPHABET if re.fullmatch(_CATEGORIES[av], c)]
         if op is sre_parse.IN:
-            out: list[str] = []
-            for sub_op, sub_av in av:
-                if sub_op is sre_parse.LITERAL:
-                    out.append(chr(sub_av))
-                elif sub_op is sre_parse.RANGE:
-                    out.extend(chr(c) for c in range(sub_av[0], sub_av[1] + 1))
+            negate = bool(av) and av[0][0] is sre_parse.NEGATE
+            chosen: set[str] = set()
+            for sub_op, sub_av in av[1:] if negate else av:
+                if sub_op is sre_parse.RANGE:
+                    chosen.update(chr(c) for c in range(sub_av[0], sub_av[1] + 1))
                 else:
-                    return None
-            return out
+                    found = self._chars(sub_op, sub_av)
+                    if found is None:
+                        raise self._refuse(f"class item {sub_op}")
+                    chosen.update(found)
+            return [c for c in ALPHABET if c not in chosen] if negate else sorted(chosen)
         return None
 
-    for op, av in sre_parse.parse(pattern):
-        if op is sre_parse.MAX_REPEAT and av[0] == av[1] and len(av[2]) == 1:
-            c = chars(*av[2][0])
-            if c is None:
-                return None
-            parts.extend([c] * av[0])
-        else:
-            c = chars(op, av)
-            if c is None:
-                return None
-            parts.append(c)
-    return parts
+    def _node(self, items: list[Any]) -> tuple[float, Any]:
+        """(count, nth) for a sequence of parsed items."""
+        parts = [self._item(op, av) for op, av in items]
+        infinite = [k for k, (count, _) in enumerate(parts) if count == INFINITE]
+
+        def nth(i: int) -> str:
+            if infinite:
+                # The first unbounded part carries the number; every other part takes its first string.
+                return "".join(f(i if k == infinite[0] else 0) for k, (_, f) in enumerate(parts))
+            out = []
+            for count, f in reversed(parts):
+                i, r = divmod(i, int(count))
+                out.append(f(r))
+            return "".join(reversed(out))
+
+        total: float = 1
+        for count, _ in parts:
+            total *= count
+        return (INFINITE if infinite else total), nth
+
+    def _item(self, op: Any, av: Any) -> tuple[float, Any]:
+        chars = self._chars(op, av)
+        if chars is not None:
+            if not chars:
+                raise self._refuse("a class that matches no printable ASCII character")
+            return len(chars), chars.__getitem__
+        if op is sre_parse.AT:
+            return 1, lambda _i: ""
+        if op is sre_parse.SUBPATTERN:
+            return self._node(list(av[-1]))
+        if op is sre_parse.BRANCH:
+            options = [self._node(list(b)) for b in av[1]]
+            unbounded = [f for count, f in options if count == INFINITE]
+            if unbounded:
+                return INFINITE, unbounded[0]
+
+            def branch(i: int) -> str:
+                for count, f in options:
+                    if i < count:
+                        return f(i)
+                    i -= int(count)
+                raise IndexError(i)
+
+            return sum(count for count, _ in options), branch
+        if op in _REPEATS:
+            low, high, sub = av
+            high = INFINITE if high is sre_parse.MAXREPEAT else high
+            count, f = self._node(list(sub))
+            if count == INFINITE:
+                times = max(low, 1) if high >= 1 else 0
+                return INFINITE, lambda i: f(i) + f(0) * (times - 1) if times else ""
+
+            def repeat(i: int) -> str:
+                k = low
+                while k <= high:
+                    block = int(count) ** k
+                    if i < block:
+                        out = []
+                        for _ in range(k):
+                            i, r = divmod(i, int(count))
+                            out.append(f(r))
+                        return "".join(reversed(out))
+                    i -= block
+                    k += 1
+                raise IndexError(i)
+
+            if high == INFINITE:
+                return INFINITE, repeat
+            return sum(count**k for k in range(low, int(high) + 1)), repeat
+        raise self._refuse(f"{op} has no list of matching strings")
+
+
+_CATEGORIES = {
+    sre_parse.CATEGORY_DIGIT: r"\d", sre_parse.CATEGORY_NOT_DIGIT: r"\D",
+    sre_parse.CATEGORY_WORD: r"\w", sre_parse.CATEGORY_NOT_WORD: r"\W",
+    sre_parse.CATEGORY_SPACE: r"\s", sre_parse.CATEGORY_NOT_SPACE: r"\S",
+}
+_REPEATS = tuple(getattr(sre_parse, name) for name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+                 if hasattr(sre_parse, name))
 
 
 class KeyMaker:
@@ -153,34 +254,25 @@ class KeyMaker:
         self.regex = re.compile(self.pattern) if self.pattern else None
         self.taken = taken
         self.stem = re.sub(r"[^a-z0-9]+", "", resource.name.lower())[:4] or "row"
-        self.parts = _finite_parts(self.pattern) if self.pattern else None
+        self.language = Language(self.pattern) if self.pattern else None
         self.counter = itertools.count()
 
     @property
     def capacity(self) -> float:
-        if self.parts is None:
-            return float("inf")
-        n = 1
-        for p in self.parts:
-            n *= len(p)
-        return n - len(self.taken)
-
-    def _nth_finite(self, i: int) -> str:
-        assert self.parts is not None
-        out = []
-        for p in reversed(self.parts):
-            i, r = divmod(i, len(p))
-            out.append(p[r])
-        return "".join(reversed(out))
+        if self.language is None:
+            return INFINITE
+        return self.language.count - len(self.taken)
 
     def __next__(self) -> str:
         while True:
             i = next(self.counter)
-            value = self._nth_finite(i) if self.parts is not None else f"{self.stem}-x{i:07d}"
+            if self.language is not None and i >= self.language.count:
+                raise ValueError(f"pattern {self.pattern!r} allows no more keys")
+            value = self.language.nth(i) if self.language is not None else f"{self.stem}-x{i:07d}"
             if value in self.taken:
                 continue
             if self.regex and not self.regex.fullmatch(value):
-                raise ValueError(f"cannot make keys for pattern {self.pattern!r}")
+                raise ValueError(f"cannot make keys for pattern {self.pattern!r}: made {value!r}")
             self.taken.add(value)
             return value
 
@@ -310,6 +402,9 @@ def generate(scale: int, out: Path, seed: int = SEED, log: Any = print) -> dict[
                     for name in fk_of}
         seen_pk = {tuple(r[c] for c in pk) for r in real_rows} if pk and not single_key else set()
         own: dict[str, list[str]] = {}  # self-referencing keys generated so far (acyclic: only earlier rows)
+        # A value stated by a source needs that source on its row (loaders/provenance.py).
+        sourced = {f.name: source_column(package, resource, f) for f in resource.fields
+                   if provenance(f) == "source"}
         path = out / resource.path
         path.parent.mkdir(parents=True, exist_ok=True)
         written = 0
@@ -345,6 +440,13 @@ def generate(scale: int, out: Path, seed: int = SEED, log: Any = print) -> dict[
                             row[name] = rng.choice(pool) if pool else ""
                     else:
                         row[name] = columns[name].draw()
+                for name, source in sourced.items():
+                    if row[name] != "" and row.get(source) == "" and source in fk_of:
+                        fk = fk_of[source]
+                        pool = keys.get((fk.resource, fk.reference_fields[0]))
+                        row[source] = rng.choice(pool) if pool else ""
+                        if row[source] == "" and not resource.field(name).required:
+                            row[name] = ""
                 if seen_pk is not None and pk and not single_key:
                     ident = tuple(row[c] for c in pk)
                     if ident in seen_pk:

@@ -27,7 +27,7 @@ def row_count(root: Path) -> tuple[int, int]:
     return rows, size
 
 
-def baseline(root: Path, db: Path, timeout: float) -> Run:
+def baseline(root: Path, db: Path, timeout: float, scratch: Path = SCRATCH) -> Run:
     """sqlite-utils insert --csv for every table, in load order; time summed, peak memory the largest."""
     db.unlink(missing_ok=True)
     package = Package.load(root)
@@ -35,7 +35,7 @@ def baseline(root: Path, db: Path, timeout: float) -> Run:
     for resource in package.load_order():
         left = timeout - total.seconds
         run = run_measured([str(BIN / "sqlite-utils"), "insert", str(db), resource.name,
-                            str(root / resource.path), "--csv"], timeout=max(left, 1))
+                            str(root / resource.path), "--csv"], timeout=max(left, 1), scratch=scratch)
         total.seconds += run.seconds
         total.max_rss_mb = max(total.max_rss_mb, run.max_rss_mb)
         if not run.ok:
@@ -57,29 +57,32 @@ def describe(run: Run, rows: int) -> dict[str, Any]:
 
 
 def bench_scale(scale: int, root: Path, timeout: float, separate_validate: bool,
-                prototype: bool = True) -> dict[str, Any]:
+                prototype: bool = True, scratch: Path = SCRATCH) -> dict[str, Any]:
     rows, size = row_count(root)
     db = root / "prestatieafspraken.db"
     result: dict[str, Any] = {"scale": scale, "rows": rows, "csv_mb": round(size / 1e6, 1)}
+
+    def measured(command: list[str]) -> Run:
+        return run_measured(command, timeout, scratch=scratch)
+
     if separate_validate:
-        result["validate"] = describe(run_measured([CLI, "--root", str(root), "validate"], timeout), rows)
-    build = run_measured([CLI, "--root", str(root), "build", "--output", str(db)], timeout)
+        result["validate"] = describe(measured([CLI, "--root", str(root), "validate"]), rows)
+    build = measured([CLI, "--root", str(root), "build", "--output", str(db)])
     result["build"] = describe(build, rows)  # build = validate + load + indexes + FTS + zip
-    result["baseline"] = describe(baseline(root, SCRATCH / f"baseline-{scale}.db", timeout), rows)
-    (SCRATCH / f"baseline-{scale}.db").unlink(missing_ok=True)
+    result["baseline"] = describe(baseline(root, scratch / f"baseline-{scale}.db", timeout, scratch), rows)
+    (scratch / f"baseline-{scale}.db").unlink(missing_ok=True)
     result["db_ok"] = build.ok and db.exists()
     if build.ok and result["baseline"]["ok"]:
         result["ratio_build_to_baseline"] = round(build.seconds / result["baseline"]["seconds"], 2)
     if not prototype:
         return result
-    fast_db = SCRATCH / f"fastcheck-{scale}.db"
-    fast = run_measured([sys.executable, "-m", "bench.fastcheck", "--root", str(root), "build",
-                         "--output", str(fast_db)], timeout)
+    fast_db = scratch / f"fastcheck-{scale}.db"
+    fast = measured([sys.executable, "-m", "bench.fastcheck", "--root", str(root), "build", "--output", str(fast_db)])
     fast_db.unlink(missing_ok=True)
     result["prototype_build"] = describe(fast, rows)
     if separate_validate:
         result["prototype_validate"] = describe(
-            run_measured([sys.executable, "-m", "bench.fastcheck", "--root", str(root), "validate"], timeout), rows)
+            measured([sys.executable, "-m", "bench.fastcheck", "--root", str(root), "validate"]), rows)
     if fast.ok and result["baseline"]["ok"]:
         result["ratio_prototype_to_baseline"] = round(fast.seconds / result["baseline"]["seconds"], 2)
     return result

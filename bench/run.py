@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.run                 # everything, about 20 minutes on 2 cores
     .venv/bin/python -m bench.run --quick         # scales 1 and 100, short runs (~3 minutes)
+    .venv/bin/python -m bench.run --smoke         # scale 2 in a temporary folder, seconds; part of `make test`
 
 Writes bench/results.json and bench/results.md. Every step has a timeout; a step that times out is
 reported as a missed goal, not waited for. Servers listen on 127.0.0.1 only and are stopped at the end.
@@ -13,20 +14,25 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import sqlite3
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from loaders.schema import PROJECT_ROOT, Package
 
-from . import generate, loader, serving
+from . import build_compare, generate, loader, serving
 from .common import BENCH_DIR, SCRATCH, machine_info
 
 SERVING_SCALE = 1000
 P95_GOAL_MS = 100
 OVERHEAD_GOAL = 1.10
 LOADER_GOAL = 2.0
+# The last commit whose loader wrote its SQL by hand; the sqlite-utils build is measured against it.
+BUILD_BASELINE = "ee18d6c"
 
 
 def log(message: str) -> None:
@@ -83,7 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render-only", action="store_true", help="write results.md again from results.json")
     parser.add_argument("--reuse-loader", action="store_true",
                         help="take loader results of an earlier run on the same data from bench/scratch/")
+    parser.add_argument("--smoke", action="store_true",
+                        help="scale 2 in a temporary folder: generate, build, baseline, prototype build, report; "
+                             "writes nothing in the repository")
     args = parser.parse_args(argv)
+    if args.smoke:
+        return smoke()
     if args.render_only:
         results = json.loads((BENCH_DIR / "results.json").read_text(encoding="utf-8"))
         (BENCH_DIR / "results.md").write_text(render(results), encoding="utf-8")
@@ -112,6 +123,12 @@ def main(argv: list[str] | None = None) -> int:
         log(f"  {json.dumps(results['loader'][-1])[:300]}")
         if scale == 100:
             results["validation_phases_scale_100"] = validation_phases(root)
+            log(f"scale {scale}: build step against the hand-written loader of {BUILD_BASELINE}")
+            try:
+                results["build_compare"] = {"scale": scale, "date": results["date"],
+                                            **build_compare.compare(root, BUILD_BASELINE)}
+            except subprocess.CalledProcessError:
+                log(f"  skipped: revision {BUILD_BASELINE} is not in this clone (a shallow clone?)")
     db = generate.DATA_DIR / str(serving_scale) / "prestatieafspraken.db"
     by_scale = {r["scale"]: r for r in results["loader"]}
     if not by_scale.get(serving_scale, {}).get("db_ok"):
@@ -124,6 +141,34 @@ def main(argv: list[str] | None = None) -> int:
     (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     (BENCH_DIR / "results.md").write_text(render(results), encoding="utf-8")
     log(f"wrote bench/results.md and bench/results.json in {results['total_minutes']} min")
+    return 0
+
+
+def smoke(scale: int = 2) -> int:
+    """The loader half of `make bench` at a tiny scale, so that the benchmark code cannot rot unnoticed.
+
+    Serving needs wrk and nginx and minutes; it is left to `make bench`."""
+    with tempfile.TemporaryDirectory(prefix="bench-smoke-") as tmp:
+        scratch = Path(tmp)
+        root = scratch / str(scale)
+        counts = generate.generate(scale, root, log=lambda m: None)
+        result = loader.bench_scale(scale, root, timeout=120, separate_validate=False, scratch=scratch)
+        failed = [step for step in ("build", "baseline", "prototype_build")
+                  if not result[step]["ok"]]
+        if failed:
+            for step in failed:
+                log(f"smoke: {step} failed: {result[step].get('error')}")
+            return 1
+        conn = sqlite3.connect(root / "prestatieafspraken.db")
+        try:
+            built = {name: conn.execute(f'select count(*) from "{name}"').fetchone()[0] for name in counts}
+        finally:
+            conn.close()
+        if built != counts:
+            log(f"smoke: the database holds {built}, the generator wrote {counts}")
+            return 1
+        report = "\n".join(loader_section({"loader": [result]}))
+        log(f"smoke: {sum(counts.values()):,} rows generated, validated, built and benchmarked\n{report}")
     return 0
 
 
@@ -162,22 +207,9 @@ def _step(step: dict[str, Any] | None) -> str:
     return f"{_fmt(step['seconds'])} | {_fmt(step['rows_per_s'])} | {_fmt(step['peak_rss_mb'], 0)}"
 
 
-def render(r: dict[str, Any]) -> str:
-    m = r["machine"]
-    s = r["serving"]
-    out = ["# Benchmarks (`make bench`)", "",
-           f"Run {r['date']} in {r['total_minutes']} min. Generated by `bench/run.py`; numbers from one run on a "
-           "shared, noisy machine: compare the ratios measured side by side in this run, not absolute figures "
-           "across runs.", "",
-           "## Machine and versions", "",
-           "| | |", "|---|---|",
-           f"| CPU | {m['cpu']}, {m['cores']} cores |", f"| memory | {m['memory_gb']} GB |",
-           f"| OS | {m['os']} |", f"| Python / SQLite | {m['python']} / {m['sqlite']} |",
-           *[f"| {k} | {v} |" for k, v in m["packages"].items()],
-           f"| wrk | {m['wrk']} |", f"| nginx | {m['nginx']} |",
-           f"| load average at start | {', '.join(f'{x:.2f}' for x in m['load_average_at_start'])} |", ""]
-
-    # Loader
+def loader_section(r: dict[str, Any]) -> list[str]:
+    """Loader figures per scale, and the goals they meet or miss."""
+    out: list[str] = []
     out += ["## Loader: validate and build against `sqlite-utils insert --csv`", "",
             "Synthetic data from `bench/generate.py` (seeded; scale 1 = today's rows). `build` = validate + load "
             "+ indexes + full-text index + data-package zip (what `prestatieafspraken build` does); the baseline "
@@ -210,9 +242,53 @@ def render(r: dict[str, Any]) -> str:
                f"{_fmt(proto_at.get('ratio_build_to_baseline'), 2)}x for the current build." if proto_at else "."),
             f"- Goal: peak memory flat as data grows: {_met(flat)} — build peak "
             + ", ".join(f"{mb:,.0f} MB at scale {sc:,}" for sc, mb in peaks) + ".",
-            f"- Where validation time goes (scale 100): structural file checks {phases.get('filecheck_s')} s, "
-            f"frictionless rows/keys {phases.get('frictionless_s')} s ({phases.get('frictionless_share', 0):.0%}), "
-            f"date checks {phases.get('dates_s')} s.", ""]
+            *([f"- Where validation time goes (scale 100): structural file checks {phases.get('filecheck_s')} s, "
+               f"frictionless rows/keys {phases.get('frictionless_s')} s ({phases.get('frictionless_share', 0):.0%}), "
+               f"date checks {phases.get('dates_s')} s."] if phases else []), ""]
+
+    return out
+
+
+def build_compare_section(r: dict[str, Any]) -> list[str]:
+    """The build step with sqlite-utils against the hand-written SQL it replaced (bench/build_compare.py)."""
+    c = r.get("build_compare")
+    if not c:
+        return []
+    return ["## Build step: sqlite-utils against the hand-written SQL it replaced", "",
+            f"`python -m bench.build_compare --scale {c['scale']} --against {c['against']}`, run {c.get('date', '')}: "
+            f"the build step alone (tables, rows, indexes, full-text indexes, views, build_info, ANALYZE; "
+            f"validation is the same code in both and left out) on the same scale-{c['scale']} data, "
+            f"{c['rounds']} rounds alternating old and new in one run; load average before "
+            f"{', '.join(f'{x:.2f}' for x in c['load_average_before'])}, after "
+            f"{', '.join(f'{x:.2f}' for x in c['load_average_after'])}.", "",
+            "| loader | wall s per round | median wall s | median CPU s | peak MB |", "|---|---|---:|---:|---:|",
+            f"| hand-written SQL ({c['against']}) | {', '.join(f'{x:.2f}' for x in c['seconds']['old'])} | "
+            f"{c['median_old_s']:.2f} | {c['median_old_cpu_s']:.2f} | {max(c['peak_rss_mb']['old']):,.0f} |",
+            f"| sqlite-utils (this tree) | {', '.join(f'{x:.2f}' for x in c['seconds']['new'])} | "
+            f"{c['median_new_s']:.2f} | {c['median_new_cpu_s']:.2f} | {max(c['peak_rss_mb']['new']):,.0f} |", "",
+            f"- Goal: the sqlite-utils build no slower than the one it replaced: "
+            f"{_met(c['ratio_cpu_new_to_old'] <= 1.0)} — {c['ratio_cpu_new_to_old']:.2f}x in CPU time, "
+            f"{c['ratio_new_to_old']:.2f}x in wall time (CPU time is the like-with-like figure on a shared machine: "
+            "wall time also counts waiting for other processes).", ""]
+
+
+def render(r: dict[str, Any]) -> str:
+    m = r["machine"]
+    s = r["serving"]
+    out = ["# Benchmarks (`make bench`)", "",
+           f"Run {r['date']} in {r['total_minutes']} min. Generated by `bench/run.py`; numbers from one run on a "
+           "shared, noisy machine: compare the ratios measured side by side in this run, not absolute figures "
+           "across runs.", "",
+           "## Machine and versions", "",
+           "| | |", "|---|---|",
+           f"| CPU | {m['cpu']}, {m['cores']} cores |", f"| memory | {m['memory_gb']} GB |",
+           f"| OS | {m['os']} |", f"| Python / SQLite | {m['python']} / {m['sqlite']} |",
+           *[f"| {k} | {v} |" for k, v in m["packages"].items()],
+           f"| wrk | {m['wrk']} |", f"| nginx | {m['nginx']} |",
+           f"| load average at start | {', '.join(f'{x:.2f}' for x in m['load_average_at_start'])} |", ""]
+
+    out += loader_section(r)
+    out += build_compare_section(r)
 
     # Serving
     out += [f"## Serving at scale {r['serving_scale']:,}", "",

@@ -114,7 +114,8 @@ def build(root: Path, output: Path) -> None:
 @click.option("--table", required=True, help="The table the file holds, e.g. agreements.")
 @click.pass_obj
 def import_excel_command(root: Path, source: Path, table: str) -> None:
-    """Convert a CSV saved by (Dutch) Excel into csv/<table>.csv, if the result validates."""
+    """Convert a CSV or .xlsx workbook saved by (Dutch) Excel or LibreOffice into csv/<table>.csv, if the result
+    validates."""
     package = _load(root)
     if table not in {r.name for r in package.resources}:
         names = ", ".join(r.name for r in package.resources)

@@ -82,7 +82,7 @@ def _vocabulary_nodes(package: Package, publication: Publication) -> list[dict[s
         _coded("country", publication.country, "dct:Location"),
         {"@id": f"{EU}/data-theme", "@type": "skos:ConceptScheme", "dct:title": {"@value": "Data theme",
                                                                                   "@language": "en"}},
-        {"@id": publication.municipality_uri, "@type": "dct:Location", "skos:prefLabel": publication.municipality_name},
+        *[{"@id": uri, "@type": "dct:Location", "skos:prefLabel": name} for name, uri in publication.municipalities],
         {"@id": "https://specs.frictionlessdata.io/tabular-data-package/", "@type": "dct:Standard",
          "dct:title": "Tabular Data Package 1.0"},
     ]
@@ -189,7 +189,7 @@ def dcat_document(package: Package, publication: Publication, build_info: dict[s
         "dct:creator": _ref(publication.publisher_uri),
         "dcat:contactPoint": contact,
         "dct:spatial": _ref(f"{EU}/country/{publication.country}"),
-        "dct:coverage": _ref(publication.municipality_uri),
+        "dct:coverage": [_ref(uri) for _name, uri in publication.municipalities],
         "dcat:distribution": [_ref(d["@id"]) for d in dists],
     }
     if years:

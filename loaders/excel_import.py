@@ -9,6 +9,11 @@ writes it: a file that would not validate is never written. It converts only wha
 can prove: an encoding the bytes do not prove (loaders/encoding.py), a number that
 reads differently with the point or comma as thousands or decimal separator (1.547),
 or a file that uses both decimal separators is refused, with the reason.
+
+An Excel workbook (.xlsx, as Excel or LibreOffice save it) is read through agate-excel, csvkit's
+reader for it (`in2csv` uses the same code): every cell as text, a date cell as YYYY-MM-DD, a number as
+its stored value (the decimal comma is only how a Dutch spreadsheet shows it). The sheet then goes through
+the same conversion and checks as a CSV, so the messages are the same.
 """
 
 from __future__ import annotations
@@ -18,9 +23,16 @@ import io
 import os
 import re
 import tempfile
+import warnings
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import agate
+import agateexcel  # noqa: F401 - adds agate.Table.from_xlsx
+import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
 
 from .encoding import UnprovenEncoding, decode_proven
 from .filecheck import FIELD_LIMIT
@@ -177,6 +189,45 @@ def convert(data: bytes, resource: Resource, display: str) -> Conversion:
     return result
 
 
+ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx file is a zip archive
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
+
+
+def _sheet(data: bytes, resource: Resource, display: str) -> tuple[str | None, Problem | None]:
+    """The sheet that holds the table: the only one, or the one named after the table."""
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
+        return None, Problem(display, 1, "(file)", f"not a readable Excel workbook ({error}); save it again as "
+                             ".xlsx or as CSV")
+    names = list(book.sheetnames)
+    book.close()
+    if len(names) == 1:
+        return names[0], None
+    if resource.name in names:
+        return resource.name, None
+    return None, Problem(display, 1, "(file)", f"the workbook has {len(names)} sheets "
+                         f"({', '.join(shown(n) for n in names)}); name the sheet that holds the table "
+                         f"'{resource.name}', or keep only that sheet")
+
+
+def workbook_as_csv(data: bytes, resource: Resource, display: str) -> tuple[bytes, str | None, Problem | None]:
+    """(UTF-8 CSV bytes, what changed, problem) for an .xlsx workbook, read by agate-excel with every cell
+    as text, so that nothing is guessed: a number is its stored value, a date cell YYYY-MM-DD."""
+    sheet, problem = _sheet(data, resource, display)
+    if problem:
+        return b"", None, problem
+    text = agate.Text(cast_nulls=False)  # an "NA" or "null" in a cell is text, not empty
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "column names not specified": the header is a row
+        table = agate.Table.from_xlsx(io.BytesIO(data), sheet=sheet, header=False,
+                                      column_types=agate.TypeTester(types=[text]))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows(["" if value is None else value for value in row] for row in table.rows)
+    return out.getvalue().encode("utf-8"), f"Excel workbook, sheet '{shown(str(sheet))}' -> CSV", None
+
+
 def _trial_package(package: Package, resource: Resource, text: str, trial: Path) -> list[Problem]:
     """A copy of the package in `trial` with `text` as the table; problems if another file cannot be read."""
     problems = []
@@ -204,7 +255,18 @@ def import_excel(package: Package, table: str, source: Path) -> Conversion:
         data = read_input(source)
     except UnreadableInput as error:
         return Conversion(text="", problems=[Problem(str(source), 1, "(file)", str(error))])
-    result = convert(data, resource, str(source))
+    display = str(source)
+    if data.startswith(OLE_MAGIC):
+        return Conversion(text="", problems=[Problem(display, 1, "(file)", "an Excel 97-2003 workbook (.xls); "
+                                                     "save it as .xlsx or as CSV")])
+    sheet_note = None
+    if data.startswith(ZIP_MAGIC):
+        data, sheet_note, problem = workbook_as_csv(data, resource, display)
+        if problem:
+            return Conversion(text="", problems=[problem])
+    result = convert(data, resource, display)
+    if sheet_note:
+        result.changes.insert(0, sheet_note)
     if result.problems:
         return result
     with tempfile.TemporaryDirectory() as scratch:

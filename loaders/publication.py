@@ -53,8 +53,7 @@ class Publication:
     contact_email: str | None
     contact_url: str | None
     country: str
-    municipality_name: str
-    municipality_uri: str
+    municipalities: tuple[tuple[str, str], ...]  # (name, TOOI URI) of each municipality the data covers
     themes: tuple[str, ...]
 
     @classmethod
@@ -72,7 +71,6 @@ class Publication:
             base = check_base_url(str(raw.get("base_url") or ""), f"{path}: base_url")
         contact = raw.get("contact") or {}
         spatial = raw.get("spatial") or {}
-        municipality = spatial.get("municipality") or {}
         try:
             return cls(
                 base_url=base,
@@ -80,8 +78,7 @@ class Publication:
                 contact_email=contact.get("email") or None,
                 contact_url=contact.get("url") or None,
                 country=str(spatial["country"]),
-                municipality_name=str(municipality["name"]),
-                municipality_uri=str(municipality["uri"]),
+                municipalities=tuple((str(m["name"]), str(m["uri"])) for m in spatial["municipalities"]),
                 themes=tuple(raw["themes"]),
             )
         except (KeyError, TypeError) as error:

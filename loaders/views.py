@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlite_utils.db import Database
 
 from .schema import Package
 
@@ -20,10 +20,10 @@ def view_definitions() -> dict[str, dict[str, Any]]:
         return yaml.safe_load(f)
 
 
-def create_views(conn: sqlite3.Connection, package: Package) -> None:
+def create_views(db: Database, package: Package) -> None:
     for name, view in view_definitions().items():
-        conn.execute(f'CREATE VIEW "{name}" AS {view["sql"]}')
-        actual = [row[1] for row in conn.execute(f'PRAGMA table_info("{name}")')]
+        db.create_view(name, view["sql"])
+        actual = [column.name for column in db.view(name).columns]
         described = list(view["columns"])
         if actual != described:
             raise ValueError(f"loaders/views.yaml: view {name} has columns {actual} but describes {described}")

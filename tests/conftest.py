@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from datasette.app import Datasette
+from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from loaders.build import build
 from loaders.cli import serve_command
@@ -25,6 +28,14 @@ from loaders.server import configured_datasette
 
 ROOT = PROJECT_ROOT
 DB_NAME = "prestatieafspraken"
+
+# Nothing in the repository: hypothesis keeps its example database and its cache of constants in .hypothesis/
+# under the working directory; here the examples are not kept and the cache lives in a temporary folder that
+# is removed when the run ends.
+_HYPOTHESIS_HOME = tempfile.TemporaryDirectory(prefix="hypothesis-")
+set_hypothesis_home_dir(_HYPOTHESIS_HOME.name)
+settings.register_profile("project", database=None)
+settings.load_profile("project")
 
 
 @pytest.fixture(scope="session")

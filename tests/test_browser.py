@@ -1,7 +1,8 @@
 """In a real browser (Debian's Chromium through Playwright) against a real `prestatieafspraken serve`:
 every kind of page keeps to the Content-Security-Policy, and the saved-chart pages render without
 errors and without a single request to another host, as they must on an offline intranet.
-Screenshots go to test-artifacts/."""
+Screenshots are kept in test-artifacts/ only when PRESTATIEAFSPRAKEN_SCREENSHOTS=1 (for a human to look at);
+otherwise they go to a temporary folder, so that a run leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -125,9 +126,12 @@ async def visit(browser: Browser) -> AsyncIterator[Visit]:
     await context.close()
 
 
-def artifact(name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS / name
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if os.environ.get("PRESTATIEAFSPRAKEN_SCREENSHOTS") == "1":
+        ARTIFACTS.mkdir(exist_ok=True)
+        return ARTIFACTS
+    return tmp_path_factory.mktemp("screenshots")
 
 
 def assert_clean(seen: Visit) -> None:
@@ -186,7 +190,7 @@ async def test_the_sql_editor_script_runs_under_the_policy(server: str, visit: V
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-async def test_chart_page_renders_cleanly(server: str, visit: Visit, slug: str) -> None:
+async def test_chart_page_renders_cleanly(server: str, visit: Visit, slug: str, artifacts: Path) -> None:
     page = visit.page
     response = await page.goto(f"{server}/-/charts/{slug}", wait_until="networkidle")
     assert response and response.status == 200
@@ -194,12 +198,13 @@ async def test_chart_page_renders_cleanly(server: str, visit: Visit, slug: str) 
     assert await image.evaluate("img => img.complete && img.naturalWidth") > 300
     shot = await image.screenshot()
     assert_not_blank(shot)
-    await page.screenshot(path=str(artifact(f"chart-{slug}.png")), full_page=True)
+    await page.screenshot(path=str(artifacts / f"chart-{slug}.png"), full_page=True)
     assert_clean(visit)
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-async def test_embed_page_renders_cleanly_without_javascript(browser: Browser, server: str, slug: str) -> None:
+async def test_embed_page_renders_cleanly_without_javascript(browser: Browser, server: str, slug: str,
+                                                             artifacts: Path) -> None:
     context = await browser.new_context(java_script_enabled=False, viewport={"width": 700, "height": 900})
     page = await context.new_page()
     seen = Visit(page)
@@ -213,12 +218,12 @@ async def test_embed_page_renders_cleanly_without_javascript(browser: Browser, s
     assert box and box["width"] > 300 and box["height"] > 100, box
     assert "Bron:" in await page.locator(".chart-source").inner_text()
     assert_not_blank(await svg.screenshot())
-    await page.screenshot(path=str(artifact(f"embed-{slug}.png")), full_page=True)
+    await page.screenshot(path=str(artifacts / f"embed-{slug}.png"), full_page=True)
     assert_clean(seen)
     await context.close()
 
 
-async def test_iframe_snippet_works_in_another_page(server: str, visit: Visit) -> None:
+async def test_iframe_snippet_works_in_another_page(server: str, visit: Visit, artifacts: Path) -> None:
     """The snippet a web editor copies from the chart page shows the chart inside their page."""
     page = visit.page
     await page.goto(f"{server}/-/charts/sloop-en-nieuwbouw")
@@ -230,5 +235,5 @@ async def test_iframe_snippet_works_in_another_page(server: str, visit: Visit) -
     frame = page.frame_locator("iframe")
     await frame.locator("figure svg").wait_for(state="visible", timeout=10_000)
     assert "Bron:" in await frame.locator(".chart-source").inner_text()
-    await page.screenshot(path=str(artifact("iframe-snippet.png")), full_page=True)
+    await page.screenshot(path=str(artifacts / "iframe-snippet.png"), full_page=True)
     assert_clean(visit)

@@ -129,10 +129,13 @@ async def test_chart_page_shows_chart_data_and_source(ds: Datasette, db_path: Pa
 
 
 async def test_sloop_en_nieuwbouw_values(ds: Datasette) -> None:
+    rows = (await ds.client.get(f"/{DB}/demolition_vs_newbuild.json?_shape=array")).json()
+    homes = sorted(row["homes"] for row in rows)
+    assert homes and all(isinstance(h, int) for h in homes)
     page = (await ds.client.get("/-/charts/sloop-en-nieuwbouw")).text
-    assert "<td>547</td>" in page and "<td>620</td>" in page
+    assert all(f"<td>{h}</td>" in page for h in homes)
     spec = (await ds.client.get("/-/charts/sloop-en-nieuwbouw.vl.json")).json()
-    assert sorted(row["homes"] for row in spec["data"]["values"]) == [547, 620]
+    assert sorted(row["homes"] for row in spec["data"]["values"]) == homes
 
 
 @pytest.mark.parametrize("slug", SLUGS)

@@ -22,7 +22,7 @@ def make_build(root: Path) -> subprocess.CompletedProcess[str]:
 
 def test_make_build_fails_when_a_csv_is_deleted_and_keeps_the_database(tmp_path: Path) -> None:
     root = make_project(tmp_path)
-    for name in ("Makefile", "pyproject.toml", "loaders/views.yaml"):
+    for name in ("Makefile", "pyproject.toml", "loaders/views.yaml", "publication.yaml", "LICENSE-DATA.md"):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(PROJECT_ROOT / name, root / name)
     (root / "installed").touch()

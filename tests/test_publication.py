@@ -344,3 +344,17 @@ async def test_the_citation_is_identical_wherever_it_appears(ds: Datasette, db_p
     for static in ("README.md", "LICENSE-DATA.md"):
         assert template in (ROOT / static).read_text(encoding="utf-8"), static
     assert template in yaml.safe_load((ROOT / CITATION_FILE).read_text(encoding="utf-8"))["message"]
+
+
+async def test_dcat_coverage_names_every_municipality_the_data_holds(ds: Datasette, db_path: Path) -> None:
+    """Every municipality with 2024 agreements in the data is in dct:coverage, by name, and coverage names
+    no place the documents do not."""
+    with sqlite3.connect(db_path) as conn:
+        held = {name for (name,) in conn.execute("select distinct municipality from documents")}
+        current = {name for (name,) in conn.execute(
+            "select distinct d.municipality from documents d join agreements a on a.document_id = d.id "
+            "where d.period_start like '2024%'")}
+    graph = Graph().parse(data=(await ds.client.get("/-/dcat.jsonld")).text, format="json-ld")
+    dataset = next(graph.subjects(RDF.type, DCAT.Dataset))
+    named = {str(graph.value(place, SKOS.prefLabel)) for place in graph.objects(dataset, DCTERMS.coverage)}
+    assert current and current <= named <= held

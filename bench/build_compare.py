@@ -1,0 +1,110 @@
+"""Build step only, today's loader against an earlier one from git, same data, same run, interleaved.
+
+    .venv/bin/python -m bench.build_compare --scale 100    # `make bench-build`; writes bench/results.md
+
+The earlier loader is `git archive <rev> loaders` unpacked into a temporary directory and imported from
+there; both run `loaders.build.build(Package.load(root), target)` in a child process (validation is the
+same code in both, so it is left out), alternating old/new so that load on the shared machine hits both
+alike. The median of the rounds is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from loaders.schema import PROJECT_ROOT
+
+from .common import BENCH_DIR, Run, run_measured
+
+BUILD_ONLY = ("import sys; from pathlib import Path; import loaders; from loaders.build import build; "
+              "from loaders.schema import Package; "
+              "assert loaders.__file__.startswith(sys.argv[3]), loaders.__file__; "
+              "build(Package.load(sys.argv[1]), Path(sys.argv[2]), progress=lambda _m: None)")
+
+
+def unpack_loader(rev: str, into: Path) -> str:
+    """The loaders/ package at `rev` under `into`; returns the full commit hash."""
+    commit = subprocess.run(["git", "-C", str(PROJECT_ROOT), "rev-parse", rev], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    archive = subprocess.run(["git", "-C", str(PROJECT_ROOT), "archive", "--format=tar", commit, "loaders"],
+                             capture_output=True, check=True).stdout
+    archive_path = into / "loaders.tar"
+    archive_path.write_bytes(archive)
+    with tarfile.open(archive_path) as tar:
+        tar.extractall(into, filter="data")
+    archive_path.unlink()
+    return commit
+
+
+def build_once(code_dir: Path, root: Path, target: Path, timeout: float, scratch: Path) -> Run:
+    target.unlink(missing_ok=True)
+    env = {"PYTHONPATH": str(code_dir), "SOURCE_DATE_EPOCH": "0"}
+    run = run_measured([sys.executable, "-c", BUILD_ONLY, str(root), str(target), str(code_dir)], timeout, cwd=code_dir,
+                       env=env, scratch=scratch)
+    target.unlink(missing_ok=True)
+    return run
+
+
+def compare(root: Path, against: str, rounds: int = 3, timeout: float = 600) -> dict[str, Any]:
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="build-compare-") as tmp:
+        scratch = Path(tmp)
+        old_dir = scratch / "old"
+        old_dir.mkdir()
+        commit = unpack_loader(against, old_dir)
+        times: dict[str, list[float]] = {"old": [], "new": []}
+        cpu: dict[str, list[float]] = {"old": [], "new": []}
+        peaks: dict[str, list[float]] = {"old": [], "new": []}
+        for _ in range(rounds):
+            for label, code in (("old", old_dir), ("new", PROJECT_ROOT)):
+                run = build_once(code, root, scratch / f"{label}.db", timeout, scratch)
+                if not run.ok:
+                    raise RuntimeError(f"{label} build failed: {run.stderr_tail}")
+                times[label].append(round(run.seconds, 2))
+                cpu[label].append(round(run.cpu_seconds, 2))
+                peaks[label].append(round(run.max_rss_mb, 1))
+    old, new = statistics.median(times["old"]), statistics.median(times["new"])
+    old_cpu, new_cpu = statistics.median(cpu["old"]), statistics.median(cpu["new"])
+    return {"against": commit[:12], "rounds": rounds, "seconds": times, "cpu_seconds": cpu, "peak_rss_mb": peaks,
+            "median_old_s": old, "median_new_s": new, "ratio_new_to_old": round(new / old, 2),
+            "median_old_cpu_s": old_cpu, "median_new_cpu_s": new_cpu,
+            "ratio_cpu_new_to_old": round(new_cpu / old_cpu, 2),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from . import generate
+    from .run import BUILD_BASELINE, ensure_data, render
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=int, default=100)
+    parser.add_argument("--against", default=BUILD_BASELINE,
+                        help="the git revision whose loader is the baseline (default: bench/run.py BUILD_BASELINE)")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    root, _ = ensure_data(args.scale)
+    assert root == generate.DATA_DIR / str(args.scale)
+    date = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    result = {"scale": args.scale, "date": date, **compare(root, args.against, args.rounds)}
+    print(json.dumps(result), file=sys.stderr)
+    results_path = BENCH_DIR / "results.json"
+    results = json.loads(results_path.read_text(encoding="utf-8"))
+    results["build_compare"] = result
+    results_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    (BENCH_DIR / "results.md").write_text(render(results), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,48 @@
+"""`make bench` cannot rot: its generator makes keys for every pattern the schema allows, and the loader half of
+the benchmark runs end to end at scale 2 (python -m bench.run --smoke) in every `make test`."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bench import run
+from bench.generate import Language
+from loaders.schema import Package
+
+ENOUGH = 3_000
+
+
+def test_every_pattern_in_the_schema_gives_distinct_matching_values(package: Package) -> None:
+    patterns = {(f.raw.get("constraints") or {}).get("pattern") for r in package.resources for f in r.fields} - {None}
+    assert patterns
+    for pattern in patterns:
+        language = Language(pattern)
+        values = [language.nth(i) for i in range(int(min(language.count, ENOUGH)))]
+        assert len(set(values)) == len(values), pattern
+        assert all(re.fullmatch(pattern, v) for v in values), pattern
+
+
+@pytest.mark.parametrize(("pattern", "beyond"), [
+    ("S[0-9]{3,}", "S0999"),            # unbounded repeat: past S999, four digits
+    ("[a-z]{2}(-[0-9]+)?", "aa-0"),      # optional group
+    ("(ab|cd)[0-9]", "cd0"),            # alternatives
+    (r"\d{2}-\w+", "00-0"),             # categories
+    ("[^-]", "!"),                     # negated class
+])
+def test_patterns_of_any_shape_are_enumerated(pattern: str, beyond: str) -> None:
+    language = Language(pattern)
+    values = {language.nth(i) for i in range(int(min(language.count, 2_000)))}
+    assert beyond in values
+    assert all(re.fullmatch(pattern, v) for v in values)
+
+
+def test_a_pattern_without_a_list_of_strings_is_refused_with_its_name() -> None:
+    with pytest.raises(ValueError, match=r"cannot enumerate pattern '\(\?=a\)a'"):
+        Language("(?=a)a")
+
+
+@pytest.mark.slow
+def test_the_bench_smoke_runs_end_to_end() -> None:
+    assert run.main(["--smoke"]) == 0
