@@ -14,8 +14,10 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from datasette.app import Datasette
 from hypothesis import settings
 from hypothesis.configuration import set_hypothesis_home_dir
@@ -116,3 +118,16 @@ def live_site(db_path: Path, log_path: Path) -> Iterator[tuple[str, subprocess.P
 def rss_mb(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+# The saved questions as metadata.yml defines them, and a way to ask one as a visitor would.
+SAVED_QUERIES: dict[str, Any] = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))[
+    "databases"][DB_NAME]["queries"]
+
+
+async def ask(ds: Datasette, name: str, **params: str) -> list[dict[str, Any]]:
+    """The rows of a saved question, every parameter not given left empty (which matches everything)."""
+    defaults = {p: "" for p in SAVED_QUERIES[name].get("params", [])}
+    response = await ds.client.get(f"/{DB_NAME}/{name}.json", params={**defaults, **params, "_shape": "array"})
+    assert response.status_code == 200, response.text[:500]
+    return list(response.json())

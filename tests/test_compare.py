@@ -24,21 +24,15 @@ from datasette.app import Datasette
 from datasette.plugins import pm
 
 from loaders.schema import PROJECT_ROOT
+from tests.conftest import SAVED_QUERIES, ask
 
 DB = "prestatieafspraken"
-QUERIES = yaml.safe_load((PROJECT_ROOT / "metadata.yml").read_text(encoding="utf-8"))["databases"][DB]["queries"]
+QUERIES = SAVED_QUERIES
 CHARTS = {c["slug"]: c for c in yaml.safe_load((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]}
 COMPARE_CHARTS = ["top3-2024-per-gemeente", "sloop-en-nieuwbouw-per-gemeente", "ontbrekend-per-gemeente"]
 SECOND = "Midden-Groningen"
 FIRST = "Het Hogeland"
 AGREEMENT_KINDS = ("prestatieafspraken", "raamafspraken", "addendum", "verlenging")
-
-
-async def ask(ds: Datasette, name: str, **params: str) -> list[dict[str, Any]]:
-    defaults = {p: "" for p in QUERIES[name].get("params", [])}
-    response = await ds.client.get(f"/{DB}/{name}.json", params={**defaults, **params, "_shape": "array"})
-    assert response.status_code == 200, response.text[:500]
-    return response.json()
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from datasette.app import Datasette
 
 from loaders.schema import PROJECT_ROOT
+from tests.conftest import SAVED_QUERIES
+from tests.conftest import ask as run
 
 DB = "prestatieafspraken"
-QUERIES = yaml.safe_load((PROJECT_ROOT / "metadata.yml").read_text(encoding="utf-8"))["databases"][DB]["queries"]
+QUERIES = SAVED_QUERIES
 KINDS = ("sloop", "nieuwbouw", "renovatie", "versterking", "verduurzaming")
 PIVOT = {"sloop": "demolished", "nieuwbouw": "new_build", "renovatie": "renovated", "versterking": "strengthened",
          "verduurzaming": "sustainability"}
@@ -30,13 +31,6 @@ PROJECTS = csv_rows("projects")
 PLACES = {r["id"]: r for r in csv_rows("places")}
 SOURCES = {r["id"]: r for r in csv_rows("sources")}
 PROJECT_PLACES = csv_rows("project_places")
-
-
-async def run(ds: Datasette, name: str, **params: str) -> list[dict[str, Any]]:
-    defaults = {p: "" for p in QUERIES[name].get("params", [])}
-    response = await ds.client.get(f"/{DB}/{name}.json", params={**defaults, **params, "_shape": "array"})
-    assert response.status_code == 200, response.text[:500]
-    return response.json()
 
 
 @pytest.fixture(scope="module")

@@ -6,28 +6,21 @@ import csv
 import sqlite3
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 from datasette.app import Datasette
 
 from loaders.schema import PROJECT_ROOT
+from tests.conftest import SAVED_QUERIES
+from tests.conftest import ask as run
 
 DB = "prestatieafspraken"
-QUERIES = yaml.safe_load((PROJECT_ROOT / "metadata.yml").read_text(encoding="utf-8"))["databases"][DB]["queries"]
+QUERIES = SAVED_QUERIES
 
 
 def csv_rows(table: str) -> list[dict[str, str]]:
     with (PROJECT_ROOT / "csv" / f"{table}.csv").open(encoding="utf-8") as f:
         return list(csv.DictReader(f))
-
-
-async def run(ds: Datasette, name: str, **params: str) -> list[dict[str, Any]]:
-    defaults = {p: "" for p in QUERIES[name].get("params", [])}
-    response = await ds.client.get(f"/{DB}/{name}.json", params={**defaults, **params, "_shape": "array"})
-    assert response.status_code == 200, response.text[:500]
-    return response.json()
 
 
 def test_every_query_is_documented_in_both_languages() -> None:
