@@ -36,7 +36,8 @@ async def home_vars(datasette: Any) -> dict[str, Any]:
         "group by d.municipality order by d.municipality")
     counts = await db.execute("select substr(key, 6) as name, cast(value as integer) as rows from build_info "
                               "where key like 'rows.%' order by key")
-    queries = (datasette.metadata("queries", database=DATABASE) or {})
+    # get_canned_queries rather than datasette.metadata(), which Datasette 1.0 removes.
+    queries = await datasette.get_canned_queries(DATABASE, None)
     # A question that is also drawn as a chart (charts.yml) links to its chart page as well.
     charted = {c["query"]: c["slug"] for c in
                yaml.safe_load((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]}
