@@ -34,7 +34,10 @@ LICENCE = "CC BY 4.0"
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 FALLBACK_SOURCE = "Prestatieafspraken volkshuisvesting Het Hogeland (openbare bron per rij)"
 # Print quality: 300 PPI, and by default at least 1,800 px wide, which Word inserts 15 cm wide (the text width of
-# an A4 page). `?scale=` asks for another multiple of the SVG's size, bounded so one request stays cheap.
+# an A4 page). `?scale=` asks for another multiple of the SVG's size, bounded so one request stays cheap, and
+# rounded to a half so that a few images per chart can be asked for: each scale is drawn and kept once, and
+# `?scale=1.001`, `1.002`, ... would otherwise be thousands of renders and images in memory.
+SCALE_STEP = 0.5
 PNG_PPI = 300
 PNG_MIN_WIDTH = 1_800
 MIN_SCALE, MAX_SCALE = 1.0, 6.0
@@ -171,14 +174,17 @@ async def bind(datasette: Any, request: Any, slug: str) -> BoundChart:
 
 
 def png_scale(svg_width: int, asked: str | None) -> float:
-    """How many image pixels per SVG pixel: asked (bounded), else just enough for PNG_MIN_WIDTH."""
+    """How many image pixels per SVG pixel: asked (bounded, in steps of SCALE_STEP), else just enough for
+    PNG_MIN_WIDTH."""
+    default = round(min(max((PNG_MIN_WIDTH + 1) / max(svg_width, 1), MIN_SCALE), MAX_SCALE), 3)
     try:
-        scale = float(asked) if asked else (PNG_MIN_WIDTH + 1) / max(svg_width, 1)
+        scale = float(asked) if asked else default
     except ValueError:
-        scale = (PNG_MIN_WIDTH + 1) / max(svg_width, 1)
+        return default
     if scale != scale:  # NaN
-        scale = MIN_SCALE
-    return round(min(max(scale, MIN_SCALE), MAX_SCALE), 3)
+        return MIN_SCALE
+    scale = min(max(scale, MIN_SCALE), MAX_SCALE)
+    return round(scale / SCALE_STEP) * SCALE_STEP if asked else scale
 
 
 def cached_image(key: str, fmt: str, data_version: str) -> bytes | None:

@@ -288,3 +288,13 @@ async def test_snippets_name_the_configured_site_not_the_request_host(ds: Datase
     assert "elders.example" not in page
     chart = next(c for c in CHARTS if c["slug"] == slug)
     assert str(escape(chart["alt"]["nl"])) in page.split("&lt;iframe", 1)[1]  # alt text offered with the embed code
+
+
+async def test_asked_scales_are_few_so_images_stay_few(ds: Datasette) -> None:
+    """Scales differing in the third decimal are one image: asking for thousands cannot make thousands."""
+    slug = SLUGS[0]
+    images = {(await ds.client.get(f"/-/charts/{slug}.png?scale={2 + i / 1000}")).content for i in range(1, 40)}
+    assert len(images) == 1
+    etags = {(await ds.client.get(f"/-/charts/{slug}.png?scale={s}")).headers["etag"]
+             for s in ("2.1", "2.2", "1.9", "inf", "6", "-inf", "0")}
+    assert len(etags) == 3, etags  # 2.0, 6.0 and 1.0
