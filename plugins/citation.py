@@ -12,7 +12,7 @@ from datasette import hookimpl
 from datasette.utils import urlsafe_components
 
 from loaders.publication import Publication, citation
-from loaders.schema import PROJECT_ROOT, Package
+from loaders.schema import PROJECT_ROOT, served_package
 from loaders.site import DATABASE
 
 
@@ -23,12 +23,12 @@ async def citation_vars(datasette: Any) -> dict[str, Any]:
         "select value from build_info where key = 'data_version'")
     version = rows.first()[0] if rows.rows else None
     publication = Publication.load(PROJECT_ROOT)
-    return {"citation": {"text": citation(Package.load(PROJECT_ROOT), publication, version,
+    return {"citation": {"text": citation(served_package(), publication, version,
                                           publication.landing_page)}}
 
 
 async def row_citation(datasette: Any, request: Any, table: str, row: dict[str, Any]) -> dict[str, Any]:
-    package = Package.load(PROJECT_ROOT)
+    package = served_package()
     resource = next((r for r in package.resources if r.name == table), None)
     if resource is None:
         return {}
@@ -67,7 +67,7 @@ def extra_template_vars(template: str, datasette: Any, request: Any, view_name: 
         async def for_row() -> dict[str, Any]:
             table = (request.url_vars or {}).get("table", "")
             db = datasette.get_database(DATABASE)
-            resource = next((r for r in Package.load(PROJECT_ROOT).resources if r.name == table), None)
+            resource = next((r for r in served_package().resources if r.name == table), None)
             if resource is None:
                 return {}
             pks = (request.url_vars or {}).get("pks", "")

@@ -18,7 +18,7 @@ from typing import Any
 
 from datasette import hookimpl
 
-from loaders.schema import PROJECT_ROOT, Package
+from loaders.schema import served_package
 from loaders.site import DATABASE
 from loaders.views import column_labels, view_definitions
 
@@ -26,7 +26,7 @@ from loaders.views import column_labels, view_definitions
 @cache
 def labels_by_table() -> dict[str, dict[str, str]]:
     """table or view -> column -> Dutch label."""
-    package = Package.load(PROJECT_ROOT)
+    package = served_package()
     labels = {r.name: {f.name: f.label for f in r.fields} for r in package.resources}
     labels.update({name: column_labels(package, name) for name in view_definitions()})
     return labels

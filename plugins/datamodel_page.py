@@ -7,12 +7,12 @@ from typing import Any
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from loaders.schema import PROJECT_ROOT, Package
+from loaders.schema import served_package
 from loaders.views import column_descriptions, column_labels, view_definitions
 
 
 async def datamodel(datasette: Any, request: Any) -> Response:
-    package = Package.load(PROJECT_ROOT)
+    package = served_package()
     views = [
         {"name": name, "title": view["title"], "description_nl": view["description_nl"],
          "description_en": view["description_en"], "columns": column_descriptions(package, name),

@@ -17,7 +17,7 @@ from weakref import WeakKeyDictionary
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from loaders.schema import PROJECT_ROOT, Package
+from loaders.schema import served_package
 from loaders.site import DATABASE
 
 # One label cache per Datasette instance (a test process may run several, on different databases).
@@ -27,7 +27,7 @@ _labels: WeakKeyDictionary[Any, dict[str, dict[str, tuple[str, str | None]]]] = 
 @cache
 def outbound() -> dict[tuple[str, str], tuple[str, str]]:
     """(table, column) -> (referenced table, its label column), for single-column foreign keys."""
-    package = Package.load(PROJECT_ROOT)
+    package = served_package()
     result = {}
     for resource in package.resources:
         for fk in resource.foreign_keys:

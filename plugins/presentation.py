@@ -15,7 +15,7 @@ import yaml
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from loaders.schema import PROJECT_ROOT, Package
+from loaders.schema import PROJECT_ROOT, served_package
 from loaders.views import view_definitions
 
 TITLE_SEPARATOR = " / "
@@ -47,7 +47,7 @@ def prepare_jinja2_environment(env: Any) -> None:
 @cache
 def table_titles() -> dict[str, str]:
     """Bilingual titles of the tables (datapackage.yaml) and views (loaders/views.yaml)."""
-    titles = {r.name: r.title for r in Package.load(PROJECT_ROOT).resources}
+    titles = {r.name: r.title for r in served_package().resources}
     titles.update({name: view["title"] for name, view in view_definitions().items()})
     return titles
 
@@ -63,7 +63,7 @@ def extra_template_vars() -> dict[str, Any]:
 def enum_columns() -> dict[tuple[str, str], frozenset[str]]:
     """(table or view, column) -> its codes, for the columns datapackage.yaml gives an enum and the view columns
     (loaders/views.yaml) that show such a column."""
-    package = Package.load(PROJECT_ROOT)
+    package = served_package()
     codes = {(r.name, f.name): frozenset(f.enum) for r in package.resources for f in r.fields if f.enum}
     for view, definition in view_definitions().items():
         for column, ref in definition["columns"].items():

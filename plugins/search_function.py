@@ -1,9 +1,4 @@
-"""SQL function fts_query(q): turns whatever a visitor types into a safe FTS5 query.
-
-Every word is quoted (so a lone quote, NEAR( or a minus sign is text, not syntax)
-and may be a prefix ("huurder" finds "huurders"). Empty input matches nothing
-instead of raising an FTS5 syntax error.
-"""
+"""SQL function fts_query(q): whatever a visitor types as a safe FTS5 query (loaders/fts.py), for saved queries."""
 
 from __future__ import annotations
 
@@ -13,14 +8,7 @@ from typing import Any
 
 from datasette import hookimpl
 
-WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def fts_query(q: Any) -> str:
-    words = WORD.findall(str(q or ""))[:32]
-    if not words:
-        return '""'
-    return " ".join(f'"{w}"*' for w in words)
+from loaders.fts import fts_query
 
 
 @hookimpl

@@ -7,7 +7,7 @@ process, one in-memory FTS5 index from the served (immutable) database, guided b
   its descriptive string columns (not keys, dates, URLs or enum codes), and the labels of the rows it refers to
   (a project's place and partner, a figure's document), so "Ezinge" finds the projects in Ezinge as well;
 - the tokenizer (unicode61, remove_diacritics 2) folds case and diacritics and splits on hyphens, and every word
-  typed is a prefix (plugins/search_function.py: fts_query), so "ezinge", "Ezinge" and "Ezin" find the same rows,
+  typed is a prefix (loaders/fts.py), so "ezinge", "Ezinge" and "Ezin" find the same rows,
   and "wehe den hoorn" the same as "Wehe-den Hoorn";
 - hits are ranked by bm25, the label weighing most, and shown with a snippet in which the match is marked.
 """
@@ -15,7 +15,6 @@ process, one in-memory FTS5 index from the served (immutable) database, guided b
 from __future__ import annotations
 
 import asyncio
-import re
 import sqlite3
 from typing import Any, NamedTuple
 
@@ -24,7 +23,8 @@ from datasette.utils import path_from_row_pks
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
-from loaders.schema import PROJECT_ROOT, Package, Resource
+from loaders.fts import fts_query
+from loaders.schema import Package, Resource, served_package
 from loaders.site import DATABASE
 
 PATH = "/-/zoeken"
@@ -32,16 +32,6 @@ HITS_PER_TABLE = 10
 MAX_QUERY_CHARS = 200
 START, END = "\x02", "\x03"  # marks put around a match by snippet(), turned into <mark> after escaping
 SKIPPED_NAMES = {"id", "url", "website"}
-
-
-WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def match_expression(q: str) -> str:
-    """Every word quoted (so quotes, NEAR( or a minus sign are text, not FTS syntax) and a prefix; as
-    plugins/search_function.py does for the saved search query."""
-    words = WORD.findall(q)[:32]
-    return " ".join(f'"{w}"*' for w in words) if words else '""'
 
 
 class Hit(NamedTuple):
@@ -120,7 +110,7 @@ class SiteIndex:
         rows = self.conn.execute(
             "select tbl, label, href, snippet(search, -1, ?, ?, '…', 14) as snip, "
             "bm25(search, 5.0, 1.0, 0.5) as score from search where search match ? order by score",
-            (START, END, match_expression(q))).fetchall()
+            (START, END, fts_query(q))).fetchall()
         grouped: dict[str, list[Hit]] = {}
         for table, label, href, snip, _score in rows:
             marked = str(escape(snip)).replace(START, "<mark>").replace(END, "</mark>")
@@ -130,7 +120,7 @@ class SiteIndex:
     def suggestions(self, q: str) -> list[str]:
         """Words in the data that start like the words typed, for a search without results."""
         self.conn.execute("create virtual table if not exists temp.vocab using fts5vocab(main, search, row)")
-        words = [w.lower() for w in match_expression(q).replace('"', " ").replace("*", " ").split()]
+        words = [w.lower() for w in fts_query(q).replace('"', " ").replace("*", " ").split()]
         found: list[str] = []
         for word in words:
             stem = word[:3]
@@ -150,7 +140,7 @@ async def site_index(datasette: Any) -> SiteIndex:
     async with _lock:
         if id(datasette) not in _indexes:
             index = SiteIndex()
-            await index.fill(datasette, Package.load(PROJECT_ROOT))
+            await index.fill(datasette, served_package())
             _indexes[id(datasette)] = index
         return _indexes[id(datasette)]
 
@@ -167,7 +157,7 @@ async def search_view(datasette: Any, request: Any) -> Response:
                    for t, hits in groups.items()],
         "total": sum(len(h) for h in groups.values()),
         "suggestions": index.suggestions(q) if q and not groups else [],
-        "tables": [(r.name, r.title) for r in Package.load(PROJECT_ROOT).resources],
+        "tables": [(r.name, r.title) for r in served_package().resources],
         "database": DATABASE,
     }
     html = await datasette.render_template("zoeken.html", context, request=request)

@@ -24,6 +24,7 @@ import yaml
 from datasette.app import Datasette
 from datasette.utils.asgi import Request
 
+from loaders.fts import fts_query
 from loaders.schema import PROJECT_ROOT
 
 DB = "prestatieafspraken"
@@ -78,16 +79,11 @@ async def download(ds: Datasette, path: str, name: str) -> list[list[str]]:
 
 def sqlite_rows(db_path: Path, sql: str, params: Any = ()) -> list[sqlite3.Row]:
     conn = sqlite3.connect(db_path)
-    search = plugin_search()
-    conn.create_function("fts_query", 1, search.fts_query, deterministic=True)
+    conn.create_function("fts_query", 1, fts_query, deterministic=True)
     try:
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
-
-
-def plugin_search() -> ModuleType:
-    return load_plugin("search_function")
 
 
 # --- the real build -----------------------------------------------------------------------------------------
