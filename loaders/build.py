@@ -25,7 +25,9 @@ import sqlite_utils
 from sqlite_utils.db import COLUMN_TYPE_MAPPING, Check, Database, quote_identifier
 
 from . import __version__
+from .aggregates import prepare_serving, row_counts
 from .files import UnreadableInput, open_input
+from .inspect import inspect_data, inspect_path, write_inspect
 from .schema import Field, Package, Resource
 from .values import INTEGER_FORM
 from .views import create_views
@@ -223,12 +225,16 @@ def build(package: Package, target: Path, progress: Callable[[str], None] = prin
             broken = db.execute("PRAGMA foreign_key_check").fetchall()
             if broken:
                 raise RuntimeError(f"foreign key check failed after load: {broken[:5]}")
+            prepare_serving(db, package, progress)
             db.analyze()
+            all_counts = row_counts(db)
+            version = db.execute("SELECT value FROM build_info WHERE key = 'data_version'").fetchone()[0]
         finally:
             conn.close()
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, target)
+        write_inspect(inspect_path(target), inspect_data(target, all_counts, version))
     finally:
         tmp.unlink(missing_ok=True)
     return counts

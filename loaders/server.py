@@ -18,6 +18,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ import yaml
 from datasette.app import Datasette
 
 from . import chart_render
+from .inspect import read_inspect
 from .site import DATABASE
 
 GRACEFUL_SHUTDOWN_SECONDS = 3
@@ -40,15 +42,46 @@ def settings(root: Path) -> dict[str, Any]:
     return dict(json.loads((root / "settings.json").read_text(encoding="utf-8")))
 
 
+def built_data_version(db: Path) -> str:
+    """The data_version the build wrote into the database ("" when it has none)."""
+    conn = sqlite3.connect(f"file:{db}?immutable=1", uri=True)
+    try:
+        row = conn.execute("select value from build_info where key = 'data_version'").fetchone()
+    except sqlite3.Error:
+        return ""
+    finally:
+        conn.close()
+    return str(row[0]) if row else ""
+
+
 def configured_datasette(root: Path, db: Path) -> Datasette:
-    """The Datasette of `make serve`: the database immutable, metadata, plugins, templates, settings."""
-    return Datasette(
+    """The Datasette of `make serve`: the database immutable, metadata, plugins, templates, settings, and the
+    inspect data the build wrote (row counts of every table and view, so no page counts them per request)."""
+    inspect = read_inspect(db, built_data_version(db))
+    datasette = Datasette(
         immutables=[str(db)],
+        inspect_data=inspect,
         metadata=yaml.safe_load((root / "metadata.yml").read_text(encoding="utf-8")),
         plugins_dir=str(root / "plugins"),
         template_dir=str(root / "templates"),
         settings=settings(root),
     )
+    if inspect:
+        _tables_only(datasette, db)
+    return datasette
+
+
+def _tables_only(datasette: Datasette, db: Path) -> None:
+    """Datasette lists every name in the inspect data as a table on the database and home pages (and looks up
+    its foreign keys); the view counts are there for the views' own pages, so the list is given tables only."""
+    database = datasette.databases[db.stem]
+    conn = sqlite3.connect(f"file:{db}?immutable=1", uri=True)
+    try:
+        tables = {name for (name,) in conn.execute("select name from sqlite_master where type = 'table'")}
+    finally:
+        conn.close()
+    counts = database.cached_table_counts or {}
+    database._cached_table_counts = {name: n for name, n in counts.items() if name in tables}
 
 
 def _fix_mmap_threshold() -> None:

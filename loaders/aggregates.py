@@ -1,0 +1,105 @@
+"""Build-time work for the served site: indexes, aggregate tables and facet counts (issue #16).
+
+The database is immutable once built, so every count a page would compute on each request is computed here, once:
+
+- covering indexes (loaders/aggregates.yaml) for the joins and groupings of the saved queries, and an index on
+  each resource's label column (the column Datasette shows and sorts for a row link);
+- aggregate tables (loaders/aggregates.yaml) that the summarising saved queries and the charts read instead of
+  every row;
+- `facet_counts`: for every default facet of a table (`facet: true` in datapackage.yaml) or view (`facets` in
+  metadata.yml), the count of each value over all rows, which plugins/precomputed_facets.py serves for an
+  unfiltered table page instead of grouping millions of rows per request;
+- the row count of every table and view, for Datasette's inspect data (loaders/inspect.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlite_utils.db import Database, quote_identifier
+
+from .schema import PROJECT_ROOT, Package
+from .site import DATABASE
+
+AGGREGATES_FILE = Path(__file__).with_name("aggregates.yaml")
+FACET_COUNTS = "facet_counts"
+
+
+@cache
+def definitions() -> dict[str, Any]:
+    with AGGREGATES_FILE.open(encoding="utf-8") as f:
+        return dict(yaml.safe_load(f))
+
+
+def view_facets(root: Path) -> dict[str, list[str]]:
+    """The default facets metadata.yml declares for views (the tables' own come from datapackage.yaml)."""
+    path = root / "metadata.yml"
+    if not path.is_file():
+        return {}
+    metadata = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    tables = ((metadata.get("databases") or {}).get(DATABASE) or {}).get("tables") or {}
+    return {name: list(spec.get("facets") or []) for name, spec in tables.items() if isinstance(spec, dict)}
+
+
+def default_facets(package: Package, root: Path) -> Iterator[tuple[str, str]]:
+    """(table or view, column) for every facet a table page shows without being asked. `root` holds the site's
+    metadata.yml (the project, not the data package: views and their facets belong to the site)."""
+    for resource in package.resources:
+        for field in resource.fields:
+            if field.facet:
+                yield resource.name, field.name
+    for view, columns in view_facets(root).items():
+        for column in columns:
+            yield view, column
+
+
+def _index(db: Database, table: str, columns: list[str]) -> None:
+    name = "idx_" + table + "_" + "_".join(columns)
+    db.table(table).create_index(columns, index_name=name, if_not_exists=True)
+
+
+def create_indexes(db: Database, package: Package) -> None:
+    for spec in definitions().get("indexes") or []:
+        _index(db, spec["table"], list(spec["columns"]))
+    for resource in package.resources:
+        if resource.label_column and [resource.label_column] != list(resource.primary_key):
+            _index(db, resource.name, [resource.label_column])
+
+
+def create_aggregate_tables(db: Database) -> None:
+    for name, spec in (definitions().get("tables") or {}).items():
+        db.execute(f"CREATE TABLE {quote_identifier(name)} AS {spec['sql']}")
+        for columns in spec.get("index") or []:
+            _index(db, name, list(columns))
+
+
+def create_facet_counts(db: Database, facets: list[tuple[str, str]]) -> None:
+    """One row per (table, column, value) with its count; `value` has no type, so it keeps the column's."""
+    db.execute(f"CREATE TABLE {FACET_COUNTS} (tbl TEXT NOT NULL, col TEXT NOT NULL, value, count INTEGER NOT NULL)")
+    for table, column in facets:
+        col = quote_identifier(column)
+        db.execute(
+            f"INSERT INTO {FACET_COUNTS} SELECT ?, ?, {col}, count(*) FROM {quote_identifier(table)} "
+            f"WHERE {col} IS NOT NULL GROUP BY {col}", [table, column])
+    # The order Datasette shows a facet in: most frequent first, then by value.
+    db.execute(f"CREATE INDEX idx_{FACET_COUNTS} ON {FACET_COUNTS} (tbl, col, count DESC, value)")
+
+
+def row_counts(db: Database) -> dict[str, int]:
+    """The row count of every table and view (views too: their table page counts them on every request)."""
+    names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+                                      "AND name NOT LIKE 'sqlite_%'").fetchall()]
+    return {name: db.execute(f"SELECT count(*) FROM {quote_identifier(name)}").fetchone()[0] for name in names}
+
+
+def prepare_serving(db: Database, package: Package, progress: Callable[[str], None] = print) -> None:
+    """Everything the site reads instead of computing per request; call once the rows, indexes and views exist."""
+    with db.atomic():
+        create_indexes(db, package)
+        create_aggregate_tables(db)
+        create_facet_counts(db, list(dict.fromkeys(default_facets(package, PROJECT_ROOT))))
+    progress("indexes, aggregate tables and facet counts for the site")
