@@ -9,6 +9,7 @@ The database is immutable once built, so every count a page would compute on eac
 - `facet_counts`: for every default facet of a table (`facet: true` in datapackage.yaml) or view (`facets` in
   metadata.yml), the count of each value over all rows, which plugins/precomputed_facets.py serves for an
   unfiltered table page instead of grouping millions of rows per request;
+- the site search index (loaders/site_search.py);
 - the row count of every table and view, for Datasette's inspect data (loaders/inspect.py).
 """
 
@@ -24,6 +25,7 @@ from sqlite_utils.db import Database, quote_identifier
 
 from .schema import PROJECT_ROOT, Package
 from .site import DATABASE
+from .site_search import create_site_search
 
 AGGREGATES_FILE = Path(__file__).with_name("aggregates.yaml")
 FACET_COUNTS = "facet_counts"
@@ -102,4 +104,5 @@ def prepare_serving(db: Database, package: Package, progress: Callable[[str], No
         create_indexes(db, package)
         create_aggregate_tables(db)
         create_facet_counts(db, list(dict.fromkeys(default_facets(package, PROJECT_ROOT))))
-    progress("indexes, aggregate tables and facet counts for the site")
+        create_site_search(db, package)
+    progress("indexes, aggregate tables, facet counts and the site search index")

@@ -82,7 +82,8 @@ class PrecomputedColumnFacet(ColumnFacet):  # type: ignore[misc]
         limit = self.get_facet_size() + 1
         answers = {}
         for config in self.get_configs():
-            column = config["config"].get("column") or config["config"]["simple"]
+            # A config without a column is left to Datasette, which answers it with its own 400.
+            column = config["config"].get("column") or config["config"].get("simple")
             if (self.table, column) in counted:
                 sql = FACET_SQL.format(col=escape_sqlite(column), sql=self.sql, limit=limit)
                 answers[sql] = (column, limit)

@@ -1,0 +1,113 @@
+"""The site search index (/-/zoeken, plugins/search_page.py), built into the database once.
+
+One FTS5 table `site_search` over every resource of the package, guided by datapackage.yaml:
+
+- every row of every resource is one entry: its label (the resource's `labelColumn`, else the labels of the rows
+  it links), the text of its descriptive string columns (not keys, dates, URLs or enum codes), and the labels of
+  the rows it refers to (a project's place and partner, a figure's document) or that refer to it through a link
+  table (a village is found by its projects' names), so "Ezinge" finds the projects in Ezinge as well;
+- the tokenizer folds case and diacritics and splits on hyphens (loaders/fts.py makes every word a prefix);
+- `tbl` and `path` say where the row's page is: /<database>/<tbl>/<path>.
+
+The rows stream from SQLite to SQLite (the labels come from joins, not from Python dictionaries), so memory does
+not grow with the data; the server no longer builds an index per process. `site_search_vocab` lists its words,
+for suggestions when a search finds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from datasette.utils import path_from_row_pks
+from sqlite_utils.db import Database, quote_identifier
+
+from .schema import Package, Resource
+
+TABLE = "site_search"
+VOCAB = "site_search_vocab"
+SKIPPED_NAMES = {"id", "url", "website"}
+SEP = "\x1f"  # between the labels one correlated subquery concatenates
+BATCH = 5_000
+
+
+def text_columns(resource: Resource) -> list[str]:
+    """The columns whose words a visitor would search for: descriptive strings, not codes, keys or dates."""
+    return [f.name for f in resource.fields
+            if f.type == "string" and not f.enum and not f.partial_date and f.name not in SKIPPED_NAMES
+            and not f.name.endswith("_id") and not f.name.endswith("_on")]
+
+
+def labelled(package: Package) -> dict[str, Resource]:
+    """Resources whose rows have a label and a one-column key, so other rows can name them."""
+    return {r.name: r for r in package.resources if r.label_column and len(r.primary_key) == 1}
+
+
+def _label_of(target: Resource, key_sql: str) -> str:
+    label, key = quote_identifier(target.label_column or ""), quote_identifier(target.primary_key[0])
+    return f"(select {label} from {quote_identifier(target.name)} where {key} = {key_sql})"
+
+
+def _related_sql(package: Package, resource: Resource) -> list[str]:
+    """SQL expressions, one per kind of related row, each giving labels separated by SEP (or NULL)."""
+    labels = labelled(package)
+    table = quote_identifier(resource.name)
+    out = [_label_of(labels[fk.resource], f"{table}.{quote_identifier(fk.fields[0])}")
+           for fk in resource.foreign_keys
+           if len(fk.fields) == 1 and fk.resource not in ("sources", resource.name) and fk.resource in labels]
+    if len(resource.primary_key) != 1:
+        return out
+    key = f"{table}.{quote_identifier(resource.primary_key[0])}"
+    # A link table (no label of its own) tells each side the labels of the other.
+    for link in package.resources:
+        if link.label_column:
+            continue
+        sides = [(fk.fields[0], fk.resource) for fk in link.foreign_keys
+                 if len(fk.fields) == 1 and fk.resource != "sources" and fk.resource in labels]
+        for column, target in sides:
+            if target != resource.name:
+                continue
+            for other_column, other_target in sides:
+                if other_column != column:
+                    other = _label_of(labels[other_target], "x." + quote_identifier(other_column))
+                    out.append(f"(select group_concat({other}, char(31)) from {quote_identifier(link.name)} x "
+                               f"where x.{quote_identifier(column)} = {key})")
+    return out
+
+
+def entries(db: Database, package: Package, resource: Resource) -> Iterator[tuple[str, str, str, str, str]]:
+    """(label, body, related, table, row path) for every row of the resource."""
+    body_columns = [c for c in text_columns(resource) if c != resource.label_column]
+    related = _related_sql(package, resource)
+    table = quote_identifier(resource.name)
+    label = f"{table}.{quote_identifier(resource.label_column)}" if resource.label_column else "NULL"
+    pks = list(resource.primary_key)
+    select = ", ".join([label, *(f"{table}.{quote_identifier(c)}" for c in body_columns),
+                        *(f"{table}.{quote_identifier(k)}" for k in pks), *related])
+    cursor = db.conn.execute(f"select {select} from {table}")
+    n_body = len(body_columns)
+    for row in cursor:
+        values: list[Any] = list(row)
+        body = [str(v) for v in values[1:1 + n_body] if v not in (None, "")]
+        keys = dict(zip(pks, values[1 + n_body:1 + n_body + len(pks)], strict=True))
+        names = [n for part in values[1 + n_body + len(pks):] if part for n in str(part).split(SEP) if n]
+        names = list(dict.fromkeys(names))
+        # A link table has no label of its own: it is named by the rows it links.
+        title = str(values[0]) if resource.label_column else " – ".join(names) or ", ".join(str(keys[k]) for k in pks)
+        yield title, "\n".join(body), " · ".join(names), resource.name, path_from_row_pks(keys, pks, False)
+
+
+def create_site_search(db: Database, package: Package) -> None:
+    db.execute(f"CREATE VIRTUAL TABLE {TABLE} USING fts5(label, body, related, tbl UNINDEXED, path UNINDEXED, "
+               "tokenize = 'unicode61 remove_diacritics 2')")
+    insert = f"INSERT INTO {TABLE} (label, body, related, tbl, path) VALUES (?, ?, ?, ?, ?)"
+    for resource in package.resources:
+        batch: list[tuple[str, str, str, str, str]] = []
+        for entry in entries(db, package, resource):
+            batch.append(entry)
+            if len(batch) >= BATCH:
+                db.conn.executemany(insert, batch)
+                batch.clear()
+        db.conn.executemany(insert, batch)
+    db.execute(f"INSERT INTO {TABLE}({TABLE}) VALUES ('optimize')")
+    db.execute(f"CREATE VIRTUAL TABLE {VOCAB} USING fts5vocab({TABLE}, row)")
