@@ -2,13 +2,14 @@
 
 The database is immutable once built, so every count a page would compute on each request is computed here, once:
 
-- covering indexes (loaders/aggregates.yaml) for the joins and groupings of the saved queries, and an index on
-  each resource's label column (the column Datasette shows and sorts for a row link);
+- covering indexes (loaders/aggregates.yaml) for the joins and groupings of the saved queries (build.py indexes
+  every column a table page sorts or filters on);
 - aggregate tables (loaders/aggregates.yaml) that the summarising saved queries and the charts read instead of
   every row;
 - `facet_counts`: for every default facet of a table (`facet: true` in datapackage.yaml) or view (`facets` in
   metadata.yml), the count of each value over all rows, which plugins/precomputed_facets.py serves for an
-  unfiltered table page instead of grouping millions of rows per request;
+  unfiltered table page instead of grouping millions of rows per request, and `facet_pair_counts`, the same
+  for a page filtered on one facet column with few values;
 - the site search index (loaders/site_search.py);
 - the row count of every table and view, for Datasette's inspect data (loaders/inspect.py).
 """
@@ -29,6 +30,10 @@ from .site_search import create_site_search
 
 AGGREGATES_FILE = Path(__file__).with_name("aggregates.yaml")
 FACET_COUNTS = "facet_counts"
+FACET_PAIRS = "facet_pair_counts"
+# A filter on a column with at most this many values keeps a large share of the rows, so SQLite groups them by
+# walking a whole index; for those filters the build counts the other facets per value too.
+FEW_VALUES = 100
 
 
 @cache
@@ -64,12 +69,9 @@ def _index(db: Database, table: str, columns: list[str]) -> None:
     db.table(table).create_index(columns, index_name=name, if_not_exists=True)
 
 
-def create_indexes(db: Database, package: Package) -> None:
+def create_indexes(db: Database) -> None:
     for spec in definitions().get("indexes") or []:
         _index(db, spec["table"], list(spec["columns"]))
-    for resource in package.resources:
-        if resource.label_column and [resource.label_column] != list(resource.primary_key):
-            _index(db, resource.name, [resource.label_column])
 
 
 def create_aggregate_tables(db: Database) -> None:
@@ -91,6 +93,33 @@ def create_facet_counts(db: Database, facets: list[tuple[str, str]]) -> None:
     db.execute(f"CREATE INDEX idx_{FACET_COUNTS} ON {FACET_COUNTS} (tbl, col, count DESC, value)")
 
 
+def create_facet_pair_counts(db: Database, facets: list[tuple[str, str]]) -> None:
+    """The default facets of a table page filtered on one facet column with few values (`?kind=...`): one row
+    per (table, filter column, filter value, column, value) with its count. The filter value is stored as text,
+    as it comes from the URL (plugins/precomputed_facets.py uses an integer column's counts only for a value
+    written the way SQLite writes that integer)."""
+    db.execute(f"CREATE TABLE {FACET_PAIRS} (tbl TEXT NOT NULL, filter_col TEXT NOT NULL, filter_value TEXT, "
+               "col TEXT NOT NULL, value, count INTEGER NOT NULL)")
+    by_table: dict[str, list[str]] = {}
+    for table, column in facets:
+        by_table.setdefault(table, []).append(column)
+    for table, columns in by_table.items():
+        t = quote_identifier(table)
+        types = {r[1]: (r[2] or "").upper() for r in db.execute(f"PRAGMA table_info({t})").fetchall()}
+        for column in columns:
+            f = quote_identifier(column)
+            if types.get(column) not in ("TEXT", "INTEGER") or db.execute(
+                    f"SELECT count(*) FROM (SELECT DISTINCT {f} FROM {t} LIMIT {FEW_VALUES + 1})").fetchone()[0] \
+                    > FEW_VALUES:
+                continue
+            for other in columns:
+                o = quote_identifier(other)
+                db.execute(f"INSERT INTO {FACET_PAIRS} SELECT ?, ?, {f}, ?, {o}, count(*) FROM {t} "
+                           f"WHERE {f} IS NOT NULL AND {o} IS NOT NULL GROUP BY {f}, {o}", [table, column, other])
+    db.execute(f"CREATE INDEX idx_{FACET_PAIRS} ON {FACET_PAIRS} (tbl, filter_col, filter_value, col, count DESC, "
+               "value)")
+
+
 def row_counts(db: Database) -> dict[str, int]:
     """The row count of every table and view (views too: their table page counts them on every request)."""
     names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
@@ -101,8 +130,10 @@ def row_counts(db: Database) -> dict[str, int]:
 def prepare_serving(db: Database, package: Package, progress: Callable[[str], None] = print) -> None:
     """Everything the site reads instead of computing per request; call once the rows, indexes and views exist."""
     with db.atomic():
-        create_indexes(db, package)
+        create_indexes(db)
         create_aggregate_tables(db)
-        create_facet_counts(db, list(dict.fromkeys(default_facets(package, PROJECT_ROOT))))
+        facets = list(dict.fromkeys(default_facets(package, PROJECT_ROOT)))
+        create_facet_counts(db, facets)
+        create_facet_pair_counts(db, facets)
         create_site_search(db, package)
     progress("indexes, aggregate tables, facet counts and the site search index")

@@ -5,13 +5,16 @@ with a GROUP BY over all rows, on every request: about 280 ms per table page at 
 is immutable, so for a page without filters the build has counted them already, in `facet_counts`.
 
 Datasette's column facet is replaced by a subclass that answers exactly that facet query from `facet_counts`
-when the page is unfiltered and the column was counted; anything else (a filter, a search, a column the build
-did not count, a Datasette whose facet SQL reads differently) runs Datasette's own query, bounded by
-facet_time_limit_ms as before. The result is the same list in the same order: count descending, then value.
+when the page is unfiltered and the column was counted, and from `facet_pair_counts` when the page has one exact
+filter on a text facet column with few values (`?kind=...`: such a filter keeps a large share of the rows);
+anything else (other filters, a search, a column the build did not count, a Datasette whose facet SQL reads
+differently) runs Datasette's own query through the column's index, bounded by facet_time_limit_ms as before.
+The result is the same list in the same order: count descending, then value.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from datasette import hookimpl
@@ -19,7 +22,7 @@ from datasette.facets import ArrayFacet, ColumnFacet, DateFacet
 from datasette.plugins import pm
 from datasette.utils import detect_json1, escape_sqlite
 
-from loaders.aggregates import FACET_COUNTS
+from loaders.aggregates import FACET_COUNTS, FACET_PAIRS
 
 # Datasette's own module registers ColumnFacet; this plugin registers the three facet classes instead.
 if pm.get_plugin("datasette.facets") is not None:
@@ -35,60 +38,93 @@ FACET_SQL = """
             """
 COUNTS_SQL = f"select value, count from {FACET_COUNTS} where tbl = :tbl and col = :col " \
     "order by count desc, value limit :limit"
+PAIRS_SQL = f"select value, count from {FACET_PAIRS} where tbl = :tbl and filter_col = :filter_col " \
+    "and filter_value = :filter_value and col = :col order by count desc, value limit :limit"
+# The table SQL of a page with one exact filter (?column=value), as Datasette writes it.
+CANONICAL_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
+ONE_FILTER = re.compile(r'.* from (?P<table>\S+) where "(?P<column>[^"]+)" = :p0', re.DOTALL)
 
 
-async def counted_columns(datasette: Any, database: str) -> set[tuple[str, str]]:
-    """The (table, column) pairs the build counted; none for a database without facet_counts."""
-    cache: dict[str, set[tuple[str, str]]] = datasette.__dict__.setdefault("_precomputed_facets", {})
-    if database not in cache:
+async def counted(datasette: Any, database: str, table: str) -> set[tuple[str | None, str]]:
+    """What the build counted: (None, column) for the unfiltered facets, (filter column, column) for pairs."""
+    cache: dict[tuple[str, str], set[tuple[str | None, str]]] = \
+        datasette.__dict__.setdefault("_precomputed_facets", {})
+    if (database, table) not in cache:
         db = datasette.get_database(database)
-        found: set[tuple[str, str]] = set()
+        found: set[tuple[str | None, str]] = set()
         if await db.table_exists(FACET_COUNTS):
-            found = {(r[0], r[1]) for r in await db.execute(f"select distinct tbl, col from {FACET_COUNTS}")}
-        cache[database] = found
-    return cache[database]
+            found |= {(None, r[0]) for r in await db.execute(
+                f"select distinct col from {FACET_COUNTS} where tbl = ?", [table])}
+        if await db.table_exists(FACET_PAIRS):
+            found |= {(r[0], r[1]) for r in await db.execute(
+                f"select distinct filter_col, col from {FACET_PAIRS} where tbl = ?", [table])}
+        cache[(database, table)] = found
+    return cache[(database, table)]
 
 
 class _CountsFromBuild:
-    """Stands in for the Datasette while ColumnFacet runs: its facet queries read `facet_counts`."""
+    """Stands in for the Datasette while ColumnFacet runs: its facet queries read the build's counts."""
 
-    def __init__(self, datasette: Any, table: str, answers: dict[str, tuple[str, int]]) -> None:
+    def __init__(self, datasette: Any, answers: dict[str, tuple[str, dict[str, Any]]]) -> None:
         self._datasette = datasette
-        self._table = table
-        self._answers = answers  # the exact facet SQL -> (column, limit)
+        self._answers = answers  # the exact facet SQL -> (the SQL that reads the counts, its parameters)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._datasette, name)
 
     async def execute(self, database: str, sql: str, params: Any = None, **kwargs: Any) -> Any:
         if sql in self._answers:
-            column, limit = self._answers[sql]
-            return await self._datasette.execute(database, COUNTS_SQL,
-                                                 {"tbl": self._table, "col": column, "limit": limit})
+            counts_sql, counts_params = self._answers[sql]
+            return await self._datasette.execute(database, counts_sql, counts_params)
         return await self._datasette.execute(database, sql, params, **kwargs)
 
 
 class PrecomputedColumnFacet(ColumnFacet):  # type: ignore[misc]
-    """Datasette's column facet, with an unfiltered table's counts read from the build."""
+    """Datasette's column facet, with the counts of an unfiltered page, or of a page filtered on one facet
+    column with few values, read from the build."""
 
-    def unfiltered(self) -> bool:
-        return bool(self.table) and not self.params and \
-            self.sql.rstrip().endswith(" from " + escape_sqlite(self.table))
+    def filter_column(self) -> tuple[bool, str | None]:
+        """(whether the build may have these counts, the column of the one exact filter or None)."""
+        if not self.table:
+            return False, None
+        table = escape_sqlite(self.table)
+        if not self.params:
+            return self.sql.rstrip().endswith(" from " + table), None
+        match = ONE_FILTER.fullmatch(self.sql.rstrip())
+        if match and match["table"] == table and set(self.params) == {"p0"} and isinstance(self.params["p0"], str):
+            return True, match["column"]
+        return False, None
+
+    async def same_as_stored(self, column: str, value: str) -> bool:
+        """Whether `column = value` selects exactly the rows whose value the build wrote as this text: always for
+        a text column; for an integer column only when the value is written as SQLite writes it (not 01, 1.0)."""
+        types = {c.name: (c.type or "").upper() for c in
+                 await self.ds.get_database(self.database).table_column_details(self.table)}
+        kind = types.get(column)
+        return kind == "TEXT" or (kind == "INTEGER" and bool(CANONICAL_INTEGER.fullmatch(value)))
 
     async def facet_results(self) -> Any:
-        if not self.unfiltered():
+        usable, filter_column = self.filter_column()
+        if filter_column is not None and usable:
+            usable = await self.same_as_stored(filter_column, self.params["p0"])
+        if not usable:
             return await super().facet_results()
-        counted = await counted_columns(self.ds, self.database)
+        known = await counted(self.ds, self.database, self.table)
         limit = self.get_facet_size() + 1
         answers = {}
         for config in self.get_configs():
             # A config without a column is left to Datasette, which answers it with its own 400.
             column = config["config"].get("column") or config["config"].get("simple")
-            if (self.table, column) in counted:
-                sql = FACET_SQL.format(col=escape_sqlite(column), sql=self.sql, limit=limit)
-                answers[sql] = (column, limit)
+            if (filter_column, column) not in known:
+                continue
+            sql = FACET_SQL.format(col=escape_sqlite(column), sql=self.sql, limit=limit)
+            params = {"tbl": self.table, "col": column, "limit": limit}
+            if filter_column is None:
+                answers[sql] = (COUNTS_SQL, params)
+            else:
+                answers[sql] = (PAIRS_SQL, {**params, "filter_col": filter_column, "filter_value": self.params["p0"]})
         datasette = self.ds
-        self.ds = _CountsFromBuild(datasette, self.table, answers)
+        self.ds = _CountsFromBuild(datasette, answers)
         try:
             return await super().facet_results()
         finally:

@@ -14,6 +14,7 @@ from typing import Any
 
 from datasette import hookimpl
 
+from loaders.build import sort_columns
 from loaders.schema import PROJECT_ROOT, Package
 from loaders.site import DATABASE
 from loaders.views import column_descriptions, view_definitions
@@ -54,6 +55,8 @@ def schema_metadata(root: Path = PROJECT_ROOT) -> dict[str, Any]:
             "description": resource.description,
             "columns": {f.name: f.description for f in resource.fields},
             "facets": [f.name for f in resource.fields if f.facet],
+            # Sort links only where the build made an index: a sort on any other column sorts every row.
+            "sortable_columns": [*resource.primary_key, *sort_columns(resource)],
         }
         if resource.label_column:
             tables[resource.name]["label_column"] = resource.label_column

@@ -1,0 +1,124 @@
+"""Pages stay cheap as the data grows (issue #16): no page a visitor can click scans a large table, and what the
+build counted once (facet counts, row counts) is what a live count gives and what the pages show.
+
+The plans are read on a generated package (bench/generate.py, the benchmark's generator) big enough for SQLite's
+planner to see large tables, built by the real loader in a temporary folder that is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench.generate import GROWTH, generate
+from bench.plans import connect, page_queries, scans
+from loaders.build import build
+from loaders.inspect import inspect_path
+from loaders.schema import Package
+from loaders.server import configured_datasette
+from loaders.site import DATABASE
+
+from .conftest import ROOT
+
+SCALE = 10
+# The tables that hold more than 10,000 rows at scale 1000 (the national size the issue asks for).
+LARGE = {name for name, per_unit in GROWTH.items() if per_unit * 1000 > 10_000}
+PARAMS = {"document": "hh-pa-2024", "partner": "wierden", "indicator": "woningen", "q": "huurders",
+          "place": "uithuizen"}
+
+
+@pytest.fixture(scope="module")
+def generated_db() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="plans-") as tmp:
+        package_dir = Path(tmp) / "package"
+        generate(SCALE, package_dir, log=lambda *_: None)
+        db = Path(tmp) / f"{DATABASE}.db"
+        build(Package.load(package_dir), db, progress=lambda _m: None)
+        yield db
+
+
+def test_no_clickable_page_scans_a_large_table(generated_db: Path, package: Package) -> None:
+    conn = connect(generated_db)
+    statements = list(page_queries(conn, package, PARAMS))
+    assert len(statements) > 100
+    found = {page: steps for page, sql, params in statements
+             if (steps := scans(conn, sql, params, LARGE, limited=page.startswith("saved query")))}
+    assert found == {}
+
+
+def test_the_plan_check_finds_a_scan(generated_db: Path) -> None:
+    conn = connect(generated_db)
+    assert scans(conn, "select count(*) from agreements where summary_nl like '%a%'", {}, LARGE)
+    assert not scans(conn, "select * from agreements where id = :id", {"id": "x"}, LARGE)
+
+
+def test_facet_counts_from_the_build_equal_live_counts(generated_db: Path) -> None:
+    conn = sqlite3.connect(generated_db)
+    pairs = conn.execute("select distinct tbl, col from facet_counts").fetchall()
+    assert ("agreements", "kind") in pairs and ("agreements_overview", "municipality") in pairs
+    for table, column in pairs:
+        built = conn.execute("select value, count from facet_counts where tbl = ? and col = ? order by value",
+                             (table, column)).fetchall()
+        live = conn.execute(f'select "{column}", count(*) from "{table}" where "{column}" is not null '
+                            f'group by "{column}" order by "{column}"').fetchall()
+        assert built == live, (table, column)
+
+
+@pytest.fixture()
+def altered_copy(db_path: Path) -> Iterator[Path]:
+    """A copy of the test database whose build-time counts for agreements.kind (unfiltered and filtered on kind)
+    and of agreements are off by 1000,
+    so a page that shows them shows where its numbers come from."""
+    with tempfile.TemporaryDirectory(prefix="counts-") as tmp:
+        copy = Path(tmp) / db_path.name
+        shutil.copy(db_path, copy)
+        shutil.copy(inspect_path(db_path), inspect_path(copy))
+        conn = sqlite3.connect(copy)
+        with conn:
+            conn.execute("update facet_counts set count = count + 1000 where tbl = 'agreements' and col = 'kind'")
+            conn.execute("update facet_pair_counts set count = count + 1000 "
+                         "where tbl = 'agreements' and filter_col = 'kind' and col = 'kind'")
+        conn.close()
+        data = json.loads(inspect_path(copy).read_text(encoding="utf-8"))
+        data[DATABASE]["tables"]["agreements"]["count"] += 1000
+        inspect_path(copy).write_text(json.dumps(data), encoding="utf-8")
+        yield copy
+
+
+async def test_table_pages_show_the_build_counts_where_it_made_them_and_live_counts_elsewhere(
+        altered_copy: Path) -> None:
+    conn = sqlite3.connect(altered_copy)
+    live = dict(conn.execute("select kind, count(*) from agreements group by kind").fetchall())
+    rows = conn.execute("select count(*) from agreements").fetchone()[0]
+    conn.close()
+    datasette = configured_datasette(ROOT, altered_copy)
+    page = (await datasette.client.get(f"/{DATABASE}/agreements.json?_facet=kind&_size=1")).json()
+    assert page["filtered_table_rows_count"] == rows + 1000
+    assert {v["value"]: v["count"] for v in page["facet_results"]["kind"]["results"]} == \
+        {k: n + 1000 for k, n in live.items()}
+    kind = next(iter(live))
+    # One exact filter on a facet column with few values: the build counted it too.
+    filtered = (await datasette.client.get(f"/{DATABASE}/agreements.json?kind={kind}&_size=1")).json()
+    assert filtered["filtered_table_rows_count"] == live[kind]
+    assert {v["value"]: v["count"] for v in filtered["facet_results"]["kind"]["results"]} == {kind: live[kind] + 1000}
+    # Any other filter: counted live.
+    other = (await datasette.client.get(f"/{DATABASE}/agreements.json?kind={kind}&id__not=x&_size=1")).json()
+    assert {v["value"]: v["count"] for v in other["facet_results"]["kind"]["results"]} == {kind: live[kind]}
+
+
+async def test_a_stale_inspect_file_is_ignored(altered_copy: Path) -> None:
+    data = json.loads(inspect_path(altered_copy).read_text(encoding="utf-8"))
+    data[DATABASE]["hash"] = "another-version"
+    inspect_path(altered_copy).write_text(json.dumps(data), encoding="utf-8")
+    conn = sqlite3.connect(altered_copy)
+    rows = conn.execute("select count(*) from agreements").fetchone()[0]
+    conn.close()
+    datasette = configured_datasette(ROOT, altered_copy)
+    page = (await datasette.client.get(f"/{DATABASE}/agreements.json?_size=1")).json()
+    assert page["filtered_table_rows_count"] == rows
