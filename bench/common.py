@@ -138,8 +138,21 @@ def our_site_command(db: Path, port: int) -> list[str]:
 
 
 def bare_command(db: Path, port: int) -> list[str]:
-    """Datasette on the same database with no metadata, plugins dir, templates or settings."""
-    return [str(BIN / "datasette"), "serve", "-i", str(db), "--host", HOST, "--port", str(port)]
+    """Datasette on the same database with the same settings.json values, and no metadata, plugins dir or
+    templates: the like-for-like baseline."""
+    settings = json.loads((PROJECT_ROOT / "settings.json").read_text(encoding="utf-8"))
+    options = [arg for name, value in settings.items()
+               for arg in ("--setting", name, json.dumps(value) if isinstance(value, bool) else str(value))]
+    return [str(BIN / "datasette"), "serve", "-i", str(db), "--host", HOST, "--port", str(port), *options]
+
+
+def peak_rss_mb(proc: subprocess.Popen[bytes]) -> float | None:
+    """The process's peak resident memory so far (VmHWM), in MB."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return None
 
 
 def wrk(url: str, *, connections: int, seconds: float, script: Path = REPORT_LUA, args: Sequence[str] = (),
@@ -147,7 +160,7 @@ def wrk(url: str, *, connections: int, seconds: float, script: Path = REPORT_LUA
     """Run wrk and return the JSON the Lua script prints in done() (latencies in ms)."""
     if not url.startswith(f"http://{HOST}:"):
         raise ValueError("load is only ever sent to 127.0.0.1")
-    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s",
                "--timeout", f"{timeout_s}s", "-s", str(script)]
     for header in headers:
         command += ["-H", header]

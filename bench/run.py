@@ -29,7 +29,8 @@ from .common import BENCH_DIR, SCRATCH, machine_info
 
 SERVING_SCALE = 1000
 P95_GOAL_MS = 100
-OVERHEAD_GOAL = 1.10
+OVERHEAD_GOAL = 1.00  # ours/bare at p50 (issue #16)
+PAGE_KINDS = {"saved query", "table", "facet", "search", "row"}
 LOADER_GOAL = 2.0
 # The last commit whose loader wrote its SQL by hand; the sqlite-utils build is measured against it.
 BUILD_BASELINE = "ee18d6c"
@@ -89,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render-only", action="store_true", help="write results.md again from results.json")
     parser.add_argument("--reuse-loader", action="store_true",
                         help="take loader results of an earlier run on the same data from bench/scratch/")
+    parser.add_argument("--serving-only", type=Path, metavar="DB",
+                        help="only the serving half, on this database (built by this tree's loader); the loader "
+                             "results of the last run stay in results.md")
     parser.add_argument("--smoke", action="store_true",
                         help="scale 2 in a temporary folder: generate, build, baseline, prototype build, report; "
                              "writes nothing in the repository")
@@ -98,6 +102,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.render_only:
         results = json.loads((BENCH_DIR / "results.json").read_text(encoding="utf-8"))
         (BENCH_DIR / "results.md").write_text(render(results), encoding="utf-8")
+        return 0
+    if args.serving_only:
+        started = time.monotonic()
+        results = json.loads((BENCH_DIR / "results.json").read_text(encoding="utf-8"))
+        results["serving_date"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        results["serving_machine"] = machine_info()
+        results["serving"] = serving.bench_serving(args.serving_only.resolve(), args.concurrency, args.seconds, log)
+        results["serving_minutes"] = round((time.monotonic() - started) / 60, 1)
+        (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        (BENCH_DIR / "results.md").write_text(render(results), encoding="utf-8")
+        log(f"wrote bench/results.md and bench/results.json in {results['serving_minutes']} min")
         return 0
     scales = [1, 100] if args.quick else [1, 100, 1000]
     serving_scale = 100 if args.quick else SERVING_SCALE
@@ -272,6 +287,88 @@ def build_compare_section(r: dict[str, Any]) -> list[str]:
             "wall time also counts waiting for other processes).", ""]
 
 
+def _latency_rows(rows: list[dict[str, Any]], t: float) -> list[str]:
+    out = ["| request | ours p50 | ours p95 | ours p99 | ours req/s | bare p50 | bare p95 | bare p99 | bare req/s "
+           "| sqlite3 p50 | sqlite3 p95 | ours/bare p50 |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for x in rows:
+        o, b, f = x["ours"], x["bare"], x["sqlite3"]
+        errors = "" if not o.get("errors") else f" ({o['errors']} errors in {o['requests']} answers)"
+        out.append(f"| {x['name']}{errors} | {_lat(o, 'p50_ms', t)} | {_lat(o, 'p95_ms', t)} | "
+                   f"{_lat(o, 'p99_ms', t)} | {_fmt(o.get('rps'))} | {_lat(b, 'p50_ms', t)} | "
+                   f"{_lat(b, 'p95_ms', t)} | {_lat(b, 'p99_ms', t)} | {_fmt(b.get('rps'))} | "
+                   f"{_fmt(f.get('p50_ms'), 2)} | {_fmt(f.get('p95_ms'), 2)} | "
+                   f"{_fmt(x.get('ratio_p50_ours_to_bare'), 2)} |")
+    return [*out, ""]
+
+
+def serving_section(r: dict[str, Any]) -> list[str]:
+    s = r["serving"]
+    t = s["seconds_per_request"]
+    load = ", ".join(f"{x:.2f}" for x in s.get("load_average_before", []))
+    load_after = ", ".join(f"{x:.2f}" for x in s.get("load_average_after", []))
+    out = [f"## Serving at scale {r['serving_scale']:,}", "",
+           f"wrk, {t:g} s per request and target, the three targets back to back per request, at 1 connection and "
+           f"at {s['concurrency']}. **ours** = `prestatieafspraken serve` (metadata, plugins, templates, "
+           "settings.json, the build's inspect file); **bare** = `datasette serve -i` on the same file with the same "
+           "settings.json values (`--setting`), no metadata, plugins dir or templates; bare runs a saved query's SQL "
+           "as `?sql=` (the search query with `:q` instead of `fts_query(:q)`). **sqlite3** = the request's SQL "
+           "through Python's sqlite3 in as many threads (the floor). No `Accept-Encoding`, no `If-None-Match`, and "
+           "no response cache: every request is computed in full (plugins/page_cache.py keeps only `/` and the "
+           "database page, which are not in this table). Latencies in ms. Load average before the serving run: "
+           f"{load}; after: {load_after}.", ""]
+    if r.get("serving_date"):
+        out[2:2] = [f"Measured {r['serving_date']} with `python -m bench.run --serving-only <db>` on a database that "
+                    "this tree's loader built from the same scale-1000 data, after the loader run above; the loader "
+                    "figures are from that earlier run.", ""]
+    peak = s.get("peak_rss_mb") or {}
+    if peak:
+        out += [f"Peak memory (VmHWM) after the whole run: ours {_fmt(peak.get('ours'))} MB, bare "
+                f"{_fmt(peak.get('bare'))} MB.", ""]
+    for title, key in ((f"{s['concurrency']} connections", "latency"), ("1 connection", "latency_c1")):
+        if s.get(key):
+            out += [f"### {title}", "", *_latency_rows(s[key], t)]
+    rows = s.get("latency") or []
+    pages = [x for x in rows if x["kind"] in PAGE_KINDS]
+    slow = [(x["name"], _lat(x["ours"], "p95_ms", t)) for x in pages
+            if not x["ours"].get("requests") or x["ours"].get("p95_ms", 1e9) >= P95_GOAL_MS or x["ours"].get("errors")]
+    ratios = [(x["name"], x["ratio_p50_ours_to_bare"]) for x in pages if x.get("ratio_p50_ours_to_bare")]
+    over = [(n, q) for n, q in ratios if q > OVERHEAD_GOAL]
+    out += [f"- Goal: every saved query, table page, facet, search and row page p95 under {P95_GOAL_MS} ms at "
+            f"{s['concurrency']} connections: {_met(not slow and r['serving_scale'] >= 1000)} — "
+            f"{len(pages) - len(slow)} of {len(pages)} under"
+            + ("; over: " + ", ".join(f"{n} ({p} ms)" for n, p in slow) if slow else "") + ".",
+            f"- Goal: ours/bare p50 at most {OVERHEAD_GOAL:.2f} on every request both serve: {_met(not over)} — "
+            f"{len(ratios) - len(over)} of {len(ratios)} at or under"
+            + ("; over: " + ", ".join(f"{n} ({q:.2f}x)" for n, q in over) if over else "") + ".", ""]
+    cw = s.get("cold_warm") or {}
+    if cw:
+        out += ["### Cold and warm", "", "A server just started: each request's first answer (cold: nothing in the "
+                "process's caches, SQLite's page cache empty; the operating system's file cache is not dropped), "
+                "then the median of five more (warm). ms.", "",
+                "| request | ours cold | ours warm | bare cold | bare warm |", "|---|---:|---:|---:|---:|"]
+        for name, o in cw["ours"].items():
+            b = cw["bare"].get(name, {})
+            out.append(f"| {name} | {_fmt(o['cold_ms'])} | {_fmt(o['warm_ms'])} | {_fmt(b.get('cold_ms'))} | "
+                       f"{_fmt(b.get('warm_ms'))} |")
+        out.append("")
+    plans = s.get("query_plans") or {}
+    if "findings" in plans:
+        out += ["### Query plans: scans of large tables", "",
+                f"EXPLAIN QUERY PLAN of {plans['statements']} statements that the pages a visitor can click run "
+                "(`bench/plans.py`: every saved query and so every chart, every table page, sort link, default facet "
+                "unfiltered and filtered, row page with its links from other tables, table search, site search). "
+                f"Large = over 10,000 rows here: {', '.join(plans['large_tables'])}. A scan counts unless the "
+                "statement stops after one page (a LIMIT, or a saved query's max_returned_rows) and reads the rows "
+                "in the order asked.", ""]
+        if plans["findings"]:
+            out += ["| page | scan |", "|---|---|",
+                    *[f"| {page} | {'; '.join(steps)} |" for page, steps in plans["findings"].items()], ""]
+        else:
+            out += ["No statement scans a large table.", ""]
+    return out
+
+
 def render(r: dict[str, Any]) -> str:
     m = r["machine"]
     s = r["serving"]
@@ -291,53 +388,13 @@ def render(r: dict[str, Any]) -> str:
     out += build_compare_section(r)
 
     # Serving
-    out += [f"## Serving at scale {r['serving_scale']:,}", "",
-            f"wrk, {s['concurrency']} connections, {s['seconds_per_request']:g} s per request and target, the three "
-            "targets back to back per request. **ours** = `prestatieafspraken serve` (metadata, plugins, templates, "
-            "settings.json); **bare** = `datasette serve -i` on the same file (no metadata, plugins dir or "
-            "templates; datasette-vega is still loaded because Datasette 0.65 loads every installed plugin); bare "
-            "runs a saved query's SQL as `?sql=` (and the search query with `:q` instead of `fts_query(:q)`). "
-            "**sqlite3** = the request's SQL statements through Python's sqlite3 in as many threads (the floor). "
-            "No `Accept-Encoding`, no `If-None-Match`: every request is served in full. Latencies in ms.", "",
-            "| request | ours p50 | ours p95 | ours p99 | ours req/s | bare p50 | bare p95 | bare p99 | bare req/s "
-            "| sqlite3 p50 | sqlite3 p95 | ours/bare p50 |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    within = []
-    slow_queries = []
-    for x in s["latency"]:
-        o, b, f = x["ours"], x["bare"], x["sqlite3"]
-        ratio = x.get("ratio_p50_ours_to_bare")
-        if ratio:
-            within.append((x["name"], ratio))
-        if (x["kind"] == "saved query" and (o.get("p95_ms") or 1e9) >= P95_GOAL_MS) or (
-                x["kind"] == "saved query" and o.get("errors")):
-            slow_queries.append((x["name"].removeprefix("query "), _lat(o, "p95_ms", s["seconds_per_request"])))
-        errors = "" if not o.get("errors") else f" ({o['errors']} errors in {o['requests']} answers)"
-        t = s["seconds_per_request"]
-        out.append(f"| {x['name']}{errors} | {_lat(o, 'p50_ms', t)} | {_lat(o, 'p95_ms', t)} | "
-                   f"{_lat(o, 'p99_ms', t)} | {_fmt(o.get('rps'))} | {_lat(b, 'p50_ms', t)} | "
-                   f"{_lat(b, 'p95_ms', t)} | {_lat(b, 'p99_ms', t)} | {_fmt(b.get('rps'))} | "
-                   f"{_fmt(f.get('p50_ms'), 2)} | {_fmt(f.get('p95_ms'), 2)} | {_fmt(ratio, 2)} |")
-    out.append("")
-    over = [(n, q) for n, q in within if q > OVERHEAD_GOAL]
-    out += [f"- Goal: our site within 10% of bare Datasette on the same request: {_met(not over)} — "
-            f"{len(within) - len(over)} of {len(within)} requests within 10% (median ratio "
-            f"{sorted(q for _, q in within)[len(within) // 2] if within else 0:.2f}); over: "
-            + (", ".join(f"{n} ({q:.2f}x)" for n, q in over) or "none") + ".",
-            f"- Goal: every saved query's p95 under {P95_GOAL_MS} ms at scale {r['serving_scale']:,}: "
-            f"{_met(not slow_queries and r['serving_scale'] >= 1000)} — "
-            + ("over: " + ", ".join(f"{n} ({p} ms)" for n, p in slow_queries) if slow_queries else "all under")
-            + ".", ""]
-    scans = {n: p["full_scans"] for n, p in s["query_plans"].items()
-             if p.get("full_scans") and any("(subquery" not in line for line in p["full_scans"])}
-    out += ["### Full table scans in saved queries (EXPLAIN QUERY PLAN)", "",
-            "| saved query | scans |", "|---|---|",
-            *[f"| {n} | {'; '.join(v)} |" for n, v in scans.items()], ""]
+    out += serving_section(r)
 
     charts = s.get("charts") or {}
     if charts.get("available"):
-        out += ["### Chart images", "", "Three requests per chart in a row: the first renders, the rest come "
-                "from the plugin's per-data-version cache; a fourth with `If-None-Match` gets 304.", "",
+        out += ["### Chart images", "", "Three requests per chart in a row on a freshly started server: the first "
+                "renders (its query and the image), the rest come from the plugin's per-data-version cache; a fourth "
+                "with `If-None-Match` gets 304.", "",
                 "| chart | ms (1st, 2nd, 3rd) | cache | KB | If-None-Match |", "|---|---|---|---:|---:|"]
         for slug, c in charts["charts"].items():
             if "timeout_s" in c:
@@ -347,10 +404,11 @@ def render(r: dict[str, Any]) -> str:
                        f"{c['bytes'] / 1024:,.0f} | {c['revalidate_status']} |")
         rendered = [c for c in charts["charts"].values() if "cache" in c]
         hits = all(c["cache"][1:] == ["hit", "hit"] for c in rendered)
-        slow = [s for s, c in charts["charts"].items() if "timeout_s" in c]
-        out += ["", f"- Goal: chart images served from cache: {_met(hits and not slow)} — every rendered chart is "
-                "a cache hit after its first request" + (f"; but {', '.join(slow)} could not be rendered in time: "
-                "their saved query plots every row, which grows with the data" if slow else "") + ".", ""]
+        slow = [f"{s} ({c['ms'][0] / 1000:.1f} s)" if "ms" in c else f"{s} (over {c['timeout_s']:g} s)"
+                for s, c in charts["charts"].items() if "timeout_s" in c or c["ms"][0] >= 1000]
+        out += ["", f"- Goal: chart images served from cache after the first request: {_met(hits)}.",
+                f"- Goal: every chart's first render under 1 s: {_met(not slow)}"
+                + (f" — over: {', '.join(slow)}" if slow else "") + ".", ""]
 
     out += ["### Bytes a browser transfers", "",
             "The page and its same-origin scripts, styles and images (datasette-vega's JavaScript is most of it). "

@@ -25,8 +25,9 @@ from typing import Any
 import httpx
 import yaml
 
-from loaders.schema import PROJECT_ROOT
+from loaders.schema import PROJECT_ROOT, Package
 
+from . import plans
 from .common import (
     BENCH_DIR,
     HOST,
@@ -35,6 +36,7 @@ from .common import (
     bare_command,
     free_port,
     our_site_command,
+    peak_rss_mb,
     percentile,
     server,
     stop,
@@ -108,15 +110,33 @@ def requests_to_measure() -> list[dict[str, Any]]:
          "bare": f"/{DB}/agreements.csv?_size=max",
          "floor": [("select * from agreements order by id limit 1001", {}, 1001)]},
     ]
-    slugs = charts()
-    if slugs:
-        chart = CHART if CHART in slugs else slugs[0]
-        chart_query = next((c["query"] for c in yaml.safe_load((PROJECT_ROOT / "charts.yml").read_text(
-            encoding="utf-8"))["charts"] if c["slug"] == chart), None)
-        sql = saved_queries().get(chart_query, {}).get("sql")
-        out.append({"name": f"chart image {chart}.png", "kind": "chart", "ours": f"/-/charts/{chart}.png",
-                    "bare": None, "floor": [(sql, {p: "" for p in saved_queries()[chart_query].get("params", [])},
-                                             MAX_ROWS + 1)] if sql else []})
+    out += [
+        {"name": "facet specifications by unit (JSON)", "kind": "facet",
+         "ours": f"/{DB}/specifications.json?_facet=unit", "bare": f"/{DB}/specifications.json?_facet=unit",
+         "floor": [("select * from specifications order by id limit 101", {}, 101),
+                   ("select unit, count(*) from specifications group by unit order by 2 desc limit 31", {}, 31)]},
+        {"name": "facet agreements filtered kind=actiepunt (JSON)", "kind": "facet",
+         "ours": f"/{DB}/agreements.json?kind=actiepunt", "bare": f"/{DB}/agreements.json?kind=actiepunt",
+         "floor": [("select * from agreements where kind = 'actiepunt' order by id limit 101", {}, 101)]},
+        {"name": "row documents/hh-pa-2024", "kind": "row", "ours": f"/{DB}/documents/hh-pa-2024",
+         "bare": f"/{DB}/documents/hh-pa-2024",
+         "floor": [("select * from documents where id = 'hh-pa-2024'", {}, 1)]},
+        {"name": "site search 'huurders'", "kind": "search", "ours": "/-/zoeken?q=huurders", "bare": None,
+         "floor": [("select tbl, count(*) from site_search where site_search match :q group by tbl",
+                    {"q": '"huurders"*'}, 100)]},
+    ]
+    for resource in Package.load(PROJECT_ROOT).resources:
+        if resource.name == "agreements":
+            continue
+        t = resource.name
+        page = (f'select * from "{t}" limit 101', {}, 101)
+        out += [{"name": f"table {t} (HTML)", "kind": "table", "ours": f"/{DB}/{t}", "bare": f"/{DB}/{t}",
+                 "floor": [page]},
+                {"name": f"table {t} (JSON)", "kind": "table", "ours": f"/{DB}/{t}.json", "bare": f"/{DB}/{t}.json",
+                 "floor": [page]}]
+    for chart in charts():
+        out.append({"name": f"chart image {chart}.png (cached)", "kind": "chart", "ours": f"/-/charts/{chart}.png",
+                    "bare": None, "floor": []})
     return out
 
 
@@ -159,23 +179,24 @@ def floor(db: Path, statements: list[tuple[str, dict[str, Any], int]], concurren
             "p99_ms": round(percentile(latencies, 99), 2), "errors": errors[0]}
 
 
-def query_plans(db: Path) -> dict[str, dict[str, Any]]:
-    """EXPLAIN QUERY PLAN of every saved query: the lines that scan a whole table."""
-    conn = connect(db)
-    plans = {}
-    for name, query in saved_queries().items():
-        params = {p: PARAMS.get(p, "") for p in query.get("params", [])}
+def query_plans(db: Path) -> dict[str, Any]:
+    """EXPLAIN QUERY PLAN of every statement a clickable page runs (bench/plans.py): the scans of tables that
+    hold more than 10,000 rows here, where they are not bounded by a LIMIT."""
+    conn = plans.connect(db)
+    large = {name for (name,) in conn.execute("select name from sqlite_master where type = 'table'")
+             if conn.execute(f'select count(*) from "{name}"').fetchone()[0] > 10_000}
+    checked = 0
+    findings: dict[str, list[str]] = {}
+    for page, sql, params in plans.page_queries(conn, Package.load(PROJECT_ROOT), PARAMS):
+        checked += 1
         try:
-            rows = conn.execute("explain query plan " + query["sql"], params).fetchall()
+            found = plans.scans(conn, sql, params, large, limited=page.startswith("saved query"))
         except sqlite3.Error as error:
-            plans[name] = {"error": str(error)}
-            continue
-        lines = [r[3] for r in rows]
-        scans = [line for line in lines if line.startswith("SCAN") and "USING" not in line
-                 and "VIRTUAL TABLE" not in line and "CONSTANT ROW" not in line]
-        plans[name] = {"plan": lines, "full_scans": scans}
+            found = [f"error: {error}"]
+        if found:
+            findings[page] = found
     conn.close()
-    return plans
+    return {"large_tables": sorted(large), "statements": checked, "findings": findings}
 
 
 def _measure(base: str, path: str | None, concurrency: int, seconds: float) -> dict[str, Any]:
@@ -188,6 +209,8 @@ def latency_table(db: Path, ours: str, bare: str, concurrency: int, seconds: flo
                   log: Any) -> list[dict[str, Any]]:
     rows = []
     for item in requests_to_measure():
+        if item["kind"] == "csv":
+            continue  # a download, not a page: not part of the page targets
         with httpx.Client(timeout=30) as client:  # warm each once; check the request works at all
             status_ours = client.get(ours + item["ours"]).status_code
             status_bare = client.get(bare + item["bare"]).status_code if item["bare"] else None
@@ -206,8 +229,7 @@ def latency_table(db: Path, ours: str, bare: str, concurrency: int, seconds: flo
 
 
 def chart_cache(ours: str, timeout: float = 30) -> dict[str, Any]:
-    """Each chart three times, then revalidated. Runs last: a render that times out here goes on in the
-    server's thread and would disturb later measurements."""
+    """Each chart three times on a freshly started server (the first request renders it), then revalidated."""
     slugs = charts()
     if not slugs:
         return {"available": False}
@@ -216,12 +238,15 @@ def chart_cache(ours: str, timeout: float = 30) -> dict[str, Any]:
         for slug in slugs:
             timings = []
             states = []
+            started = time.perf_counter()
             try:
                 response = client.get(f"{ours}/-/charts/{slug}.png")
             except httpx.TimeoutException:
                 out["charts"][slug] = {"timeout_s": timeout}
                 continue
-            for _ in range(3):
+            timings.append(round((time.perf_counter() - started) * 1000, 1))
+            states.append(response.headers.get("x-chart-cache"))
+            for _ in range(2):
                 started = time.perf_counter()
                 response = client.get(f"{ours}/-/charts/{slug}.png")
                 timings.append(round((time.perf_counter() - started) * 1000, 1))
@@ -382,18 +407,43 @@ def full_csv_export(base: str, table: str) -> dict[str, Any]:
     return out
 
 
+def cold_and_warm(base: str, items: list[dict[str, Any]], key: str, repeats: int = 5) -> dict[str, Any]:
+    """On a server that has just started: each request's first answer (cold: nothing cached in the process,
+    SQLite's page cache empty), then the median of `repeats` more (warm)."""
+    out = {}
+    with httpx.Client(timeout=60) as client:
+        for item in items:
+            if item[key] is None:
+                continue
+            timings = []
+            for _ in range(1 + repeats):
+                started = time.perf_counter()
+                status = client.get(base + item[key]).status_code
+                timings.append((time.perf_counter() - started) * 1000)
+            warm = sorted(timings[1:])[repeats // 2]
+            out[item["name"]] = {"cold_ms": round(timings[0], 1), "warm_ms": round(warm, 1), "status": status}
+    return out
+
+
 def bench_serving(db: Path, concurrency: int, seconds: float, log: Any, proxy: bool = True) -> dict[str, Any]:
     ours_port, bare_port = free_port(), free_port()
     ours, bare = f"http://{HOST}:{ours_port}", f"http://{HOST}:{bare_port}"
     result: dict[str, Any] = {"concurrency": concurrency, "seconds_per_request": seconds,
-                              "query_plans": query_plans(db)}
-    with server(our_site_command(db, ours_port), ours + "/-/versions.json", "ours"), \
-            server(bare_command(db, bare_port), bare + "/-/versions.json", "bare"):
+                              "load_average_before": list(os.getloadavg()), "query_plans": query_plans(db)}
+    log(f"  plans: {result['query_plans']['statements']} statements, findings: {result['query_plans']['findings']}")
+    items = requests_to_measure()
+    cold_items = [i for i in items if i["kind"] != "chart"]
+    with server(our_site_command(db, ours_port), ours + "/-/versions.json", "ours") as ours_proc, \
+            server(bare_command(db, bare_port), bare + "/-/versions.json", "bare") as bare_proc:
+        result["charts"] = chart_cache(ours)  # first: each chart's first render on a fresh process
+        result["cold_warm"] = {"ours": cold_and_warm(ours, cold_items, "ours"),
+                               "bare": cold_and_warm(bare, cold_items, "bare")}
+        log("  cold/warm done")
+        result["latency_c1"] = latency_table(db, ours, bare, 1, seconds, log)
         result["latency"] = latency_table(db, ours, bare, concurrency, seconds, log)
         result["page_weight"] = [page_weight(ours, "/"), page_weight(ours, f"/{DB}/agreements")]
-        result["csv_export"] = {"ours": full_csv_export(ours, "agreements"),
-                                "bare": full_csv_export(bare, "agreements")}
-        result["charts"] = chart_cache(ours)
+        result["peak_rss_mb"] = {"ours": peak_rss_mb(ours_proc), "bare": peak_rss_mb(bare_proc)}
+        result["load_average_after"] = list(os.getloadavg())
     if proxy and shutil.which("nginx"):
         result["proxy"] = proxy_comparison(db, 32, seconds * 3, log)
     elif proxy:

@@ -143,4 +143,5 @@ def test_failed_build_keeps_previous_database(package: Package, tmp_path: Path, 
     with contextlib.suppress(RuntimeError):
         build(package, target, progress=lambda _m: None)
     assert target.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["site.db"], "temporary file left behind"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site.db", "site.inspect.json"], \
+        "temporary file left behind"
