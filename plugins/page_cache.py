@@ -1,20 +1,28 @@
-"""Keep the finished home page and database page in memory.
+"""Keep finished pages in memory: the home and database pages always, any other page in a bounded LRU store.
 
-Both pages are built from dozens of small introspection queries (tables, columns,
-keys, counts) that queue one after another behind other visitors' queries in the
-SQL thread pool; under load that made them wait for seconds. The database is
-immutable and the site does not change while the process runs, so the answer to a
-plain GET of these pages is always the same: build it once per Accept-Encoding
-and serve the stored bytes.
+The database is immutable and the site does not change while the process runs, so the answer to a plain GET of
+a URL is always the same: it is built once per URL, host and Accept-Encoding, and the stored bytes are served
+after that.
 
-The store belongs to the Datasette instance, not to one ASGI app, so `prestatieafspraken serve`
-can fill it through `datasette.client` before the first visitor arrives (loaders/server.py): even
-the first request for these pages, in a flood, is answered from memory.
+- The home page and the database page are built from dozens of small introspection queries that, under load,
+  queued for seconds behind other visitors' queries; they are kept for the life of the process, and
+  `prestatieafspraken serve` fills them through `datasette.client` before the first visitor arrives
+  (loaders/server.py).
+- Every other successful GET (table, row and query pages, JSON, facets, searches, chart pages) goes into a store
+  bounded by MAX_BYTES in total and MAX_ENTRY_BYTES per answer, least recently used out first. A streamed answer
+  (`_stream`, downloads) or a large one is not kept; neither is an error, a redirect or an answer that sets a
+  cookie.
+- A request with `Cache-Control: no-cache` (a browser's reload, or the benchmark's uncached measurement) is
+  computed in full and not served from the store; so is a conditional request (If-None-Match), which the layers
+  outside answer with 304.
+
+The store belongs to the Datasette instance, not to one ASGI app.
 """
 
 from __future__ import annotations
 
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -22,51 +30,102 @@ from datasette import hookimpl
 
 from loaders.site import DATABASE, ASGIApp, Message, Receive, Scope, Send
 
-CACHED_PATHS = {"/", f"/{DATABASE}"}
-_stores: weakref.WeakKeyDictionary[Any, dict[tuple[str, bytes], list[Message]]] = weakref.WeakKeyDictionary()
+PINNED_PATHS = {"/", f"/{DATABASE}"}
+MAX_BYTES = 64 * 1024 * 1024
+MAX_ENTRY_BYTES = 2 * 1024 * 1024
+Key = tuple[str, bytes, bytes, bytes]
 
 
+class Store:
+    """Pinned pages, and an LRU of other pages bounded by the bytes of their bodies and headers."""
 
-def _accept_encoding(scope: Scope) -> bytes:
-    for name, value in scope.get("headers", []):
-        if name.lower() == b"accept-encoding":
-            return b"gzip" if b"gzip" in value else b""
-    return b""
+    def __init__(self, max_bytes: int = MAX_BYTES, max_entry_bytes: int = MAX_ENTRY_BYTES) -> None:
+        self.pinned: dict[Key, list[Message]] = {}
+        self.lru: OrderedDict[Key, tuple[list[Message], int]] = OrderedDict()
+        self.max_bytes = max_bytes
+        self.max_entry_bytes = max_entry_bytes
+        self.bytes = 0
+
+    def get(self, key: Key) -> list[Message] | None:
+        if key in self.pinned:
+            return self.pinned[key]
+        if key in self.lru:
+            self.lru.move_to_end(key)
+            return self.lru[key][0]
+        return None
+
+    def put(self, key: Key, messages: list[Message]) -> None:
+        if key[0] in PINNED_PATHS and not key[1]:
+            self.pinned[key] = messages
+            return
+        size = sum(len(m.get("body", b"")) + sum(len(n) + len(v) for n, v in m.get("headers", []))
+                   for m in messages)
+        if size > self.max_entry_bytes or key in self.lru:
+            return
+        self.lru[key] = (messages, size)
+        self.bytes += size
+        while self.bytes > self.max_bytes:
+            _, (_, dropped) = self.lru.popitem(last=False)
+            self.bytes -= dropped
 
 
-def wrap(app: ASGIApp, pages: dict[tuple[str, bytes], list[Message]]) -> ASGIApp:
+_stores: weakref.WeakKeyDictionary[Any, Store] = weakref.WeakKeyDictionary()
 
-    async def cached(scope: Scope, receive: Receive,
-                     send: Send) -> None:
-        if (scope["type"] != "http" or scope.get("method") != "GET" or scope.get("query_string")
-                or scope.get("path") not in CACHED_PATHS):
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return bytes(value)
+    return None
+
+
+def _key(scope: Scope) -> Key:
+    encoding = _header(scope, b"accept-encoding") or b""
+    return (scope["path"], scope.get("query_string") or b"", _header(scope, b"host") or b"",
+            b"gzip" if b"gzip" in encoding else b"")
+
+
+def cacheable_request(scope: Scope) -> bool:
+    if scope["type"] != "http" or scope.get("method") != "GET":
+        return False
+    if _header(scope, b"if-none-match") is not None or b"no-cache" in (_header(scope, b"cache-control") or b""):
+        return False
+    return b"_stream" not in (scope.get("query_string") or b"")
+
+
+def wrap(app: ASGIApp, store: Store) -> ASGIApp:
+
+    async def cached(scope: Scope, receive: Receive, send: Send) -> None:
+        if not cacheable_request(scope):
             await app(scope, receive, send)
             return
-        # A conditional request is left to the layers that answer it (304).
-        if any(name.lower() == b"if-none-match" for name, _ in scope.get("headers", [])):
-            await app(scope, receive, send)
-            return
-        key = (scope["path"], _accept_encoding(scope))
-        if key in pages:
-            for message in pages[key]:
+        key = _key(scope)
+        stored = store.get(key)
+        if stored is not None:
+            for message in stored:
                 await send(message)
             return
         recorded: list[Message] = []
+        size = [0]
 
         async def recording_send(message: Message) -> None:
-            recorded.append(message)
+            if size[0] <= store.max_entry_bytes:
+                recorded.append(message)
+                size[0] += len(message.get("body", b""))
             await send(message)
 
         await app(scope, receive, recording_send)
         start = recorded[0] if recorded else {}
         headers = {name.lower() for name, _ in start.get("headers", [])}
-        if start.get("status") == 200 and b"set-cookie" not in headers:
-            pages[key] = recorded
+        complete = bool(recorded) and recorded[-1].get("type") == "http.response.body" \
+            and not recorded[-1].get("more_body", False) and size[0] <= store.max_entry_bytes
+        if start.get("status") == 200 and b"set-cookie" not in headers and complete:
+            store.put(key, recorded)
 
     return cached
 
 
 @hookimpl
 def asgi_wrapper(datasette: Any) -> Callable[[ASGIApp], ASGIApp]:
-    pages = _stores.setdefault(datasette, {})
-    return lambda app: wrap(app, pages)
+    store = _stores.setdefault(datasette, Store())
+    return lambda app: wrap(app, store)
