@@ -28,6 +28,8 @@ from loaders.site import DATABASE
 PAGE_SIZE = 101  # settings.json default_page_size + 1
 FACET_LIMIT = 31  # Datasette's default_facet_size + 1
 SCAN = re.compile(r"\bSCAN (\w+)")
+# A sort or grouping of all the rows a scan reads (not of one group's values, nor the right part of an order).
+FULL_SORT = re.compile(r"USE TEMP B-TREE FOR (ORDER BY|GROUP BY|DISTINCT)$")
 
 
 def saved_queries(root: Path = PROJECT_ROOT) -> dict[str, dict[str, Any]]:
@@ -125,7 +127,7 @@ def scans(conn: sqlite3.Connection, sql: str, params: dict[str, Any], large: set
     order asked stops after the page; one that feeds a sort or a grouping reads every row first. (A sort of the
     "right part" of the order only orders rows that share the first sort value, read in order.)"""
     plan = [row[3] for row in conn.execute("explain query plan " + sql, params)]
-    full_sort = any("TEMP B-TREE" in step and "RIGHT PART" not in step for step in plan)
+    full_sort = any(FULL_SORT.search(step) for step in plan)
     ordered_and_limited = (limited or " limit " in sql.lower()) and not full_sort
     aliases = {alias: table for table, alias in
                re.findall(r"\b(?:from|join)\s+\"?(\w+)\"?\s+(?:as\s+)?(\w+)", sql, flags=re.IGNORECASE)}
