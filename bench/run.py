@@ -332,9 +332,10 @@ def serving_section(r: dict[str, Any]) -> list[str]:
     if peak:
         out += [f"Peak memory (VmHWM) after the whole run: ours {_fmt(peak.get('ours'))} MB, bare "
                 f"{_fmt(peak.get('bare'))} MB.", ""]
-    for title, key in ((f"{s['concurrency']} connections", "latency"), ("1 connection", "latency_c1")):
+    for title, key, secs in ((f"{s['concurrency']} connections", "latency", t),
+                             ("1 connection", "latency_c1", max(1.0, t / 2))):
         if s.get(key):
-            out += [f"### {title}", "", *_latency_rows(s[key], t)]
+            out += [f"### {title} ({secs:g} s per request and target)", "", *_latency_rows(s[key], secs)]
     rows = s.get("latency") or []
     pages = [x for x in rows if x["kind"] in PAGE_KINDS]
     slow = [(x["name"], _lat(x["ours"], "p95_ms", t)) for x in pages
@@ -352,7 +353,7 @@ def serving_section(r: dict[str, Any]) -> list[str]:
     if cw:
         out += ["### Cold and warm", "", "A server just started: each request's first answer (cold: nothing in the "
                 "process's caches, SQLite's page cache empty; the operating system's file cache is not dropped), "
-                "then the median of five more (warm). ms.", "",
+                "then the median of three more (warm). ms.", "",
                 "| request | ours cold | ours warm (store) | ours warm (computed) | bare cold | bare warm |",
                 "|---|---:|---:|---:|---:|---:|"]
         for name, o in cw["ours"].items():
