@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--serving-only", type=Path, metavar="DB",
                         help="only the serving half, on this database (built by this tree's loader); the loader "
                              "results of the last run stay in results.md")
+    parser.add_argument("--no-proxy", action="store_true", help="with --serving-only: leave out the nginx comparison")
     parser.add_argument("--smoke", action="store_true",
                         help="scale 2 in a temporary folder: generate, build, baseline, prototype build, report; "
                              "writes nothing in the repository")
@@ -108,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         results = json.loads((BENCH_DIR / "results.json").read_text(encoding="utf-8"))
         results["serving_date"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         results["serving_machine"] = machine_info()
-        results["serving"] = serving.bench_serving(args.serving_only.resolve(), args.concurrency, args.seconds, log)
+        results["serving"] = serving.bench_serving(args.serving_only.resolve(), args.concurrency, args.seconds, log,
+                                                   proxy=not args.no_proxy)
         results["serving_minutes"] = round((time.monotonic() - started) / 60, 1)
         (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
         (BENCH_DIR / "results.md").write_text(render(results), encoding="utf-8")
