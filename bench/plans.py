@@ -1,7 +1,8 @@
 """The SQL every page a visitor can reach by clicking runs, and which of it scans a large table (issue #16).
 
 `page_queries` lists, per page kind, the statements Datasette (or our plugins) run for it: each saved query (and
-so each chart, which draws one), each table page with its default sort, each sort link, each default facet
+so each chart, which draws one), each table page with its default sort, each sort on an indexed column (foreign
+keys, facets, label; a sort on another column is not covered), each default facet
 (unfiltered from the build's `facet_counts`, filtered on one column with few values from `facet_pair_counts`,
 otherwise through the filter column's index), a row page with its
 "links from other tables" counts, a table search, and the site search. `scans` reads EXPLAIN QUERY PLAN: a

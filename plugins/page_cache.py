@@ -8,7 +8,7 @@ after that.
   queued for seconds behind other visitors' queries; they are kept for the life of the process, and
   `prestatieafspraken serve` fills them through `datasette.client` before the first visitor arrives
   (loaders/server.py).
-- Every other successful GET (table, row and query pages, JSON, facets, searches, chart pages) goes into a store
+- Every other successful GET of the database's pages (table, row and query pages, JSON, facets) goes into a store
   bounded by MAX_BYTES in total and MAX_ENTRY_BYTES per answer, least recently used out first. A streamed answer
   (`_stream`, downloads) or a large one is not kept; neither is an error, a redirect or an answer that sets a
   cookie.
@@ -80,13 +80,20 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 
 def _key(scope: Scope) -> Key:
-    encoding = _header(scope, b"accept-encoding") or b""
-    return (scope["path"], scope.get("query_string") or b"", _header(scope, b"host") or b"",
-            b"gzip" if b"gzip" in encoding else b"")
+    encoding = b"gzip" if b"gzip" in (_header(scope, b"accept-encoding") or b"") else b""
+    query = scope.get("query_string") or b""
+    if scope["path"] in PINNED_PATHS and not query:
+        return (scope["path"], b"", b"", encoding)  # built once, whatever Host the first visitor sent
+    # Datasette writes absolute links (next page, toggles) from the request's Host.
+    return (scope["path"], query, _header(scope, b"host") or b"", encoding)
 
 
 def cacheable_request(scope: Scope) -> bool:
+    """Plain GETs of the database's own pages; the site's pages under /-/ (charts, DCAT, downloads, search) keep
+    their own caching."""
     if scope["type"] != "http" or scope.get("method") != "GET":
+        return False
+    if scope["path"] != "/" and not scope["path"].startswith(f"/{DATABASE}"):
         return False
     if _header(scope, b"if-none-match") is not None or b"no-cache" in (_header(scope, b"cache-control") or b""):
         return False

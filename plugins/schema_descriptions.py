@@ -14,7 +14,7 @@ from typing import Any
 
 from datasette import hookimpl
 
-from loaders.build import sort_columns
+from loaders.aggregates import FACET_COUNTS, FACET_PAIRS, definitions
 from loaders.schema import PROJECT_ROOT, Package
 from loaders.site import DATABASE
 from loaders.views import column_descriptions, view_definitions
@@ -55,8 +55,6 @@ def schema_metadata(root: Path = PROJECT_ROOT) -> dict[str, Any]:
             "description": resource.description,
             "columns": {f.name: f.description for f in resource.fields},
             "facets": [f.name for f in resource.fields if f.facet],
-            # Sort links only where the build made an index: a sort on any other column sorts every row.
-            "sortable_columns": [*resource.primary_key, *sort_columns(resource)],
         }
         if resource.label_column:
             tables[resource.name]["label_column"] = resource.label_column
@@ -68,6 +66,9 @@ def schema_metadata(root: Path = PROJECT_ROOT) -> dict[str, Any]:
             "columns": {c: f"{nl} — {en}" for c, (nl, en) in column_descriptions(package, name).items()},
         }
     tables["build_info"] = {**common, **BUILD_INFO}
+    # What the build computes for the site (loaders/aggregates.py) is not data of its own: hidden from the lists.
+    for name in [*definitions().get("tables", {}), FACET_COUNTS, FACET_PAIRS]:
+        tables[name] = {"hidden": True}
     return {"databases": {DATABASE: {**common, "tables": tables}}}
 
 
