@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 DB := build/prestatieafspraken.db
 HOST ?= 127.0.0.1
 PORT ?= 8001
+# pytest-xdist workers: most tests wait on a browser, a server or a subprocess, so one more than the cores.
+TEST_WORKERS ?= 3
 CSVS := $(wildcard csv/*.csv)
 # What csv/ holds, recorded: deleting (or adding) a file changes this list, so the database is
 # rebuilt and the loader refuses a table that is gone, instead of make keeping the old database.
@@ -48,7 +50,8 @@ test: $(STAMP)
 	$(BIN)/ruff check loaders plugins tests bench
 	$(BIN)/frictionless validate datapackage.yaml
 	$(BIN)/prestatieafspraken build --output $(DB)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not serial"
+	$(BIN)/python -m pytest -q -m serial
 
 # The quick tier (under a minute): lint, validate, build, and every page kind through the test client.
 check: $(STAMP)

@@ -26,6 +26,9 @@ from datasette.app import Datasette
 
 from tests.conftest import live_site, make_datasette, rss_mb
 
+# Time bounds and memory caps: run alone, after the parallel part of the suite (Makefile: test).
+pytestmark = pytest.mark.serial
+
 DB = "prestatieafspraken"
 # Queries that each build one huge value in a single SQLite instruction, where no time limit can act.
 HUGE_VALUES = [
