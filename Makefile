@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DB := build/prestatieafspraken.db
+# What `make build` makes: build/ holds the database (named in loaders/site.py), the data package zip and, written
+# last, the site's generated metadata and inspect data; metadata.json stands for the whole folder.
+SITE := build/metadata.json
 HOST ?= 127.0.0.1
 PORT ?= 8001
 CSVS := $(wildcard csv/*.csv)
@@ -30,13 +32,14 @@ $(INPUTS): FORCE
 	@printf '%s\n' $(foreach f,$(sort $(wildcard csv/*)),'$(subst ','\'',$(f))') >$@.new
 	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 
-$(DB): $(STAMP) datapackage.yaml $(wildcard publication.yaml LICENSE-DATA.md) loaders/views.yaml $(CSVS) $(INPUTS) $(wildcard loaders/*.py)
-	$(BIN)/prestatieafspraken build --output $(DB)
+$(SITE): $(STAMP) datapackage.yaml $(wildcard publication.yaml LICENSE-DATA.md metadata.yml queries/*.sql) \
+		loaders/views.yaml $(CSVS) $(INPUTS) $(wildcard loaders/*.py)
+	$(BIN)/prestatieafspraken build
 
-build: $(DB)
+build: $(SITE)
 
-serve: $(DB)
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/prestatieafspraken serve --db $(DB)
+serve: $(SITE)
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/prestatieafspraken serve
 
 docs: $(STAMP)
 	$(BIN)/prestatieafspraken docs
@@ -47,14 +50,14 @@ lint: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check loaders plugins tests bench
 	$(BIN)/frictionless validate datapackage.yaml
-	$(BIN)/prestatieafspraken build --output $(DB)
+	$(BIN)/prestatieafspraken build
 	$(BIN)/python -m pytest -q
 
 # The quick tier (under a minute): lint, validate, build, and every page kind through the test client.
 check: $(STAMP)
 	$(BIN)/ruff check loaders plugins tests bench
 	$(BIN)/frictionless validate datapackage.yaml
-	$(BIN)/prestatieafspraken build --output $(DB)
+	$(BIN)/prestatieafspraken build
 	$(BIN)/python -m pytest -q -m smoke
 
 clean:
@@ -83,5 +86,5 @@ bench-smoke: $(STAMP)
 bench-build: $(STAMP)
 	timeout 900 $(BIN)/python -m bench.build_compare --scale 100
 
-loadtest: $(DB) bench-tools
-	timeout 300 $(BIN)/python -m bench.loadtest --db $(DB) --connections 64 --seconds 60
+loadtest: $(SITE) bench-tools
+	timeout 300 $(BIN)/python -m bench.loadtest --connections 64 --seconds 60
