@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,9 @@ def site_file_paths(db: Path) -> tuple[Path, Path]:
 
 def inspect_data(db: Path) -> dict[str, Any]:
     """`datasette inspect` of the database, its file named relative to build/ so the folder can move."""
-    data = asyncio.run(inspect_([str(db)], None))
+    # In a thread of its own, so it also works when called from inside an event loop (an async test).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        data = pool.submit(asyncio.run, inspect_([str(db)], None)).result()
     for entry in data.values():
         entry["file"] = db.name
     return {"_generated": INSPECT_GENERATED_BY, **data}

@@ -8,6 +8,7 @@ import yaml
 from datasette import hookimpl
 
 from loaders.datapackage_zip import ZIP_NAME
+from loaders.queries import served_queries
 from loaders.schema import PROJECT_ROOT
 from loaders.site import DATABASE
 
@@ -36,8 +37,8 @@ async def home_vars(datasette: Any) -> dict[str, Any]:
         "group by d.municipality order by d.municipality")
     counts = await db.execute("select substr(key, 6) as name, cast(value as integer) as rows from build_info "
                               "where key like 'rows.%' order by key")
-    # get_canned_queries rather than datasette.metadata(), which Datasette 1.0 removes.
-    queries = await datasette.get_canned_queries(DATABASE, None)
+    # From queries/ as loaded for the build, not from Datasette's metadata API, which Datasette 1.0 changes.
+    queries = served_queries()
     # A question that is also drawn as a chart (charts.yml) links to its chart page as well.
     charted = {c["query"]: c["slug"] for c in
                yaml.safe_load((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]}

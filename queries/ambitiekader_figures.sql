@@ -11,6 +11,7 @@ select sp.indicator, sp.indicator_en, sp.qualifier,
          || sp.value || ' ' || sp.unit as label,
        sp.value, sp.unit, sp.area, s.publisher as source_publisher, s.url as source_url
 from specifications sp
+join documents d on d.id = sp.document_id
 join sources s on s.id = sp.source_id
-where sp.document_id = 'hh-ambitiekader-2024-2027'
+where d.municipality = 'Het Hogeland' and d.kind = 'ambitiekader' and d.period_start = 2024
 order by sp.unit, sp.value desc

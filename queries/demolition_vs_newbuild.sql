@@ -10,6 +10,6 @@ select case when sp.indicator like '%sloop%' then 'Sloop' else 'Nieuwbouw' end a
 from specifications sp
 join documents d on d.id = sp.document_id
 join sources s on s.id = sp.source_id
-where sp.document_id = 'hh-pa-2022' and sp.unit = 'woningen'
+where d.municipality = 'Het Hogeland' and d.period_start = 2022 and sp.unit = 'woningen'
   and (sp.indicator like '%sloop%' or sp.indicator like '%nieuwbouw%')
 order by kind_nl desc

@@ -4,11 +4,7 @@
 --   with the role and the source. A partner missing for a document only means no source says so.
 -- params:
 -- - partner
-select p.name as partner, p.kind as partner_kind, d.title as document, d.period_start as year, dp.role,
-       dp.notes, s.publisher as source_publisher, s.url as source_url
-from document_partners dp
-join partners p on p.id = dp.partner_id
-join documents d on d.id = dp.document_id
-join sources s on s.id = dp.source_id
-where :partner = '' or p.id = :partner or p.name like '%' || :partner || '%'
-order by p.kind, p.name, d.period_start, d.id
+select partner, partner_kind, document, year, role, notes, source_publisher, source_url
+from document_partners_overview
+where :partner = '' or partner in (select name from partners where id = :partner or name like '%' || :partner || '%')
+order by partner_kind, partner, year, document_id

@@ -10,6 +10,8 @@ select t.priority_rank as rank, t.name_nl as theme, t.name_en as theme_en,
             else t.priority_rank || '. ' || t.name_nl end as label,
        s.publisher as source_publisher, s.published_on as source_date, s.url as source_url
 from themes t
+join documents d on d.id = t.document_id
 join sources s on s.id = t.source_id
-where t.document_id = 'hh-pa-2024'
+where d.municipality = 'Het Hogeland' and d.kind = 'prestatieafspraken'
+  and d.period_start <= 2024 and coalesce(d.period_end, d.period_start) >= 2024
 order by t.priority_rank is null, t.priority_rank, t.name_nl
