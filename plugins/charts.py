@@ -24,14 +24,15 @@ from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
 from loaders import chart_render
-from loaders.publication import Publication
-from loaders.schema import PROJECT_ROOT
+from loaders.publication import Publication, licence_label
+from loaders.schema import PROJECT_ROOT, served_package
 from loaders.site import DATABASE
 
 CHARTS_FILE = PROJECT_ROOT / "charts.yml"
 SLUG = r"(?P<slug>[a-z0-9-]+)"
-LICENCE = "CC BY 4.0"
-LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
+# The licence as datapackage.yaml states it, the one place it is written.
+LICENCE = licence_label(served_package())
+LICENCE_URL = served_package().license.get("path", "")
 FALLBACK_SOURCE = "Prestatieafspraken volkshuisvesting Het Hogeland (openbare bron per rij)"
 # Print quality: 300 PPI, and by default at least 1,800 px wide, which Word inserts 15 cm wide (the text width of
 # an A4 page). `?scale=` asks for another multiple of the SVG's size, bounded so one request stays cheap, and

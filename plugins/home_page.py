@@ -8,8 +8,9 @@ import yaml
 from datasette import hookimpl
 
 from loaders.datapackage_zip import ZIP_NAME
+from loaders.publication import licence_label
 from loaders.queries import served_queries
-from loaders.schema import PROJECT_ROOT
+from loaders.schema import PROJECT_ROOT, served_package
 from loaders.site import DATABASE
 
 
@@ -51,6 +52,8 @@ async def home_vars(datasette: Any) -> dict[str, Any]:
                         for name, q in queries.items()],
             "zip_name": ZIP_NAME,
             "database": DATABASE,
+            "licence": licence_label(served_package()),
+            "licence_url": served_package().license.get("path", ""),
         }
     }
 

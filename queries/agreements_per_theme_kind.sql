@@ -1,5 +1,5 @@
 -- title: Aantal afspraken per thema en soort / Agreements per theme and kind
--- description: 'Telt de afspraken in de data per document, thema en soort (actiepunt of procesafspraak). Let op: van
+-- description: 'Telt de afspraken in de data per document, thema en soort afspraak. Let op: van
 --   2024 ontbreken de afspraken per thema (zie de dekking), dus dit telt wat bekend is, niet wat er is afgesproken.
 --   Per gemeente (leeg = alle). — Counts the agreements in the data per document, theme and kind. Note: the 2024 agreements
 --   per theme are missing (see coverage), so this counts what is known, not what was agreed. Per municipality (empty

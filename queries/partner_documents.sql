@@ -1,5 +1,5 @@
 -- title: Aan welke documenten deed elke partner mee, en in welke rol / Which documents each partner took part in
--- description: Per partner de documenten met de rol (ondertekenaar, deelnemer, opsteller, publicatie) en de bron. Dat
+-- description: Per partner de documenten met de rol die de partner erin had en de bron. Dat
 --   een partner hier ontbreekt bij een document, betekent alleen dat geen bron het noemt. — Per partner the documents
 --   with the role and the source. A partner missing for a document only means no source says so.
 -- params:
