@@ -6,14 +6,9 @@
 -- params:
 -- - document
 -- labels_from: agreements_overview
-select d.title as document, d.period_start as year,
-       coalesce(t.name_nl, '(alle thema''s / all themes)') as theme, t.priority_rank as theme_rank,
+select a.document, a.year, coalesce(a.theme, '(alle thema''s / all themes)') as theme, a.theme_rank,
        a.kind, a.title_nl, a.summary_nl, a.title_en, a.summary_en, a.responsible_as_stated,
-       a.section, s.publisher as source_publisher, s.published_on as source_date, s.url as source_url,
-       a.id as agreement_id
-from agreements a
-join documents d on d.id = a.document_id
-left join themes t on t.id = a.theme_id
-join sources s on s.id = a.source_id
-where :document = '' or d.id = :document or cast(d.period_start as text) = :document
-order by d.period_start desc, d.id, t.priority_rank is null, t.priority_rank, t.name_nl, a.id
+       a.section, a.source_publisher, a.source_date, a.source_url, a.agreement_id
+from agreements_overview a
+where :document = '' or a.document_id = :document or cast(a.year as text) = :document
+order by a.year desc, a.document_id, a.theme_rank is null, a.theme_rank, a.theme, a.agreement_id

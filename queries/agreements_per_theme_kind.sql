@@ -9,14 +9,10 @@
 -- labels_from: agreements_overview
 -- labels:
 --   agreements: Afspraken
-select d.period_start as year, d.title as document,
-       coalesce(t.name_nl, 'Alle thema''s') as theme, a.kind, count(*) as agreements,
-       group_concat(distinct s.publisher) as source_publisher, group_concat(distinct s.url) as source_url,
-       d.municipality
-from agreements a
-join documents d on d.id = a.document_id
-left join themes t on t.id = a.theme_id
-join sources s on s.id = a.source_id
-where :municipality = '' or lower(d.municipality) = lower(:municipality)
-group by d.id, theme, a.kind
-order by year, document, theme, a.kind
+select a.year, a.document, coalesce(a.theme, 'Alle thema''s') as theme, a.kind, count(*) as agreements,
+       group_concat(distinct a.source_publisher) as source_publisher, group_concat(distinct a.source_url) as source_url,
+       a.municipality
+from agreements_overview a
+where :municipality = '' or lower(a.municipality) = lower(:municipality)
+group by a.document_id, 3, a.kind
+order by 1, 2, 3, a.kind

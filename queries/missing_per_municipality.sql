@@ -6,13 +6,9 @@
 -- params:
 -- - municipality
 -- labels_from: coverage_overview
-select d.municipality, d.period_start as year, d.title as document, c.part_nl, c.part_en, c.status,
-       c.explanation_nl, c.explanation_en,
-       s.publisher as source_publisher, s.published_on as source_date, s.url as source_url,
-       c.id as coverage_id
-from coverage c
-join documents d on d.id = c.document_id
-join sources s on s.id = c.source_id
-where c.status <> 'opgenomen'
-  and (:municipality = '' or lower(d.municipality) = lower(:municipality))
-order by d.municipality, d.period_start desc, d.id, c.status desc, c.id
+select municipality, year, document, part_nl, part_en, status, explanation_nl, explanation_en,
+       source_publisher, source_date, source_url, coverage_id
+from coverage_overview
+where status <> 'opgenomen'
+  and (:municipality = '' or lower(municipality) = lower(:municipality))
+order by municipality, year desc, document_id, status desc, coverage_id

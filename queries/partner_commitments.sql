@@ -8,17 +8,13 @@
 -- labels_from: agreements_overview
 -- labels:
 --   shared_with: Gedeeld met
-select p.name as partner, ap.role, d.title as document, d.period_start as year,
-       t.name_nl as theme, a.kind, a.title_nl, a.summary_nl, a.title_en,
+select p.name as partner, ap.role, a.document, a.year, a.theme, a.kind, a.title_nl, a.summary_nl, a.title_en,
        (select group_concat(o.name, '; ') from agreement_partners x join partners o on o.id = x.partner_id
-         where x.agreement_id = a.id and x.partner_id <> p.id) as shared_with,
-       a.responsible_as_stated, s.publisher as source_publisher, s.url as source_url, a.id as agreement_id
+         where x.agreement_id = a.agreement_id and x.partner_id <> p.id) as shared_with,
+       a.responsible_as_stated, a.source_publisher, a.source_url, a.agreement_id
 from agreement_partners ap
 join partners p on p.id = ap.partner_id
-join agreements a on a.id = ap.agreement_id
-join documents d on d.id = a.document_id
-left join themes t on t.id = a.theme_id
-join sources s on s.id = a.source_id
+join agreements_overview a on a.agreement_id = ap.agreement_id
 where ap.partner_id in (select id from partners where :partner = '' or id = :partner
                         or name like '%' || :partner || '%' or short_name like '%' || :partner || '%')
-order by p.name, d.period_start desc, a.id
+order by p.name, a.year desc, a.agreement_id

@@ -7,14 +7,11 @@
 --   predecessors: Voorgangers
 --   represents_tenants_of: Vertegenwoordigt huurders van
 --   tenants_represented_by: Huurders vertegenwoordigd door
-select p.name, p.kind, p.started_on, p.ended_on, p.end_reason, n.name as successor,
-       (select group_concat(q.name, '; ') from partners q where q.successor_id = p.id) as predecessors,
-       r.name as represents_tenants_of,
-       (select group_concat(q.name, '; ') from partners q where q.represents_id = p.id) as tenants_represented_by,
-       p.notes, s.publisher as source_publisher, s.url as source_url, p.id as partner_id
-from partners p
-left join partners n on n.id = p.successor_id
-left join partners r on r.id = p.represents_id
-join sources s on s.id = p.source_id
+select p.name, p.kind, p.started_on, p.ended_on, p.end_reason, p.successor,
+       (select group_concat(q.name, '; ') from partners q where q.successor_id = p.partner_id) as predecessors,
+       p.represents as represents_tenants_of,
+       (select group_concat(q.name, '; ') from partners q where q.represents_id = p.partner_id) as tenants_represented_by,
+       p.notes, p.source_publisher, p.source_url, p.partner_id
+from partners_overview p
 where p.kind in ('woningcorporatie', 'huurdersorganisatie', 'samenwerkingsverband')
 order by p.kind, coalesce(p.ended_on, p.started_on, '9999'), p.name

@@ -222,12 +222,12 @@ def _rebuilt_site_with(db_path: Path, tmp_path: Path, package, *, query_sql: tup
 async def test_etag_changes_with_a_saved_query_and_an_old_etag_gets_the_new_answer(ds, db_path, tmp_path, package):
     path = "/prestatieafspraken/coverage_gaps.json?_shape=array"
     old = await ds.client.get(path)
-    sql = SAVED_QUERIES["coverage_gaps"]["sql"].replace("order by d.period_start desc", "order by d.period_start asc")
+    sql = f"select * from ({SAVED_QUERIES['coverage_gaps']['sql']}) limit 1"
     site = make_datasette(_rebuilt_site_with(db_path, tmp_path, package, query_sql=("coverage_gaps", sql)))
     new = await site.client.get(path, headers={"if-none-match": old.headers["etag"]})
     assert new.status_code == 200
     assert new.headers["etag"] != old.headers["etag"]
-    assert new.json() != old.json() and sorted(map(str, new.json())) == sorted(map(str, old.json()))
+    assert len(old.json()) > 1 and new.json() == old.json()[:1]
 
 
 async def test_etag_changes_with_a_view_and_an_old_etag_gets_the_new_page(ds, db_path, tmp_path, package):
