@@ -1,5 +1,5 @@
 -- title: Woningen per soort werk en per dorp / Homes by kind of work per village
--- description: 'Per dorp en per project de aantallen woningen voor sloop, nieuwbouw, renovatie, versterking en verduurzaming,
+-- description: 'Per dorp en per project de aantallen woningen per soort werk (een kolom per soort),
 --   met corporatie, stand en bron. Noemen bronnen andere aantallen, dan staat elke versie op een eigen regel. Een leeg
 --   vak betekent: geen aantal in de bron (niet nul). De lijst is onvolledig. Vul een dorp in (bijv. kantens) of laat
 --   leeg voor alle dorpen. — Per village and per project the numbers of homes for demolition, new build, renovation,

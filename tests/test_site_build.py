@@ -117,3 +117,40 @@ def test_the_database_name_is_written_in_one_source_file() -> None:
     pattern = re.compile(rf"/{DATABASE}(?=[/\"'?#.])|{DATABASE}\.db\b|DATABASE *= *[\"']{DATABASE}")
     found = {f for f, text in source_files().items() if pattern.search(text) and not f.startswith("docs/")}
     assert found == {"loaders/site.py"}, found
+
+
+CODE = (".py", ".yml", ".yaml", ".html", ".sql", ".json", ".toml", "Makefile")
+
+
+def test_the_licence_is_written_in_one_source_file(package: Package) -> None:
+    """Code, templates and site files take the licence from datapackage.yaml (LICENSE-DATA.md is its text)."""
+    name = package.license["name"]
+    human = name.replace("CC-BY-", "CC BY ")
+    address = package.license["path"].split("://", 1)[1]
+    pattern = re.compile("|".join(re.escape(x) for x in {name, human, address}))
+    found = {f for f, text in source_files().items() if f.endswith(CODE) and pattern.search(text)}
+    assert found == {"datapackage.yaml"}, found
+
+
+def test_no_enum_list_is_copied_outside_datapackage_yaml(package: Package) -> None:
+    """A list of the allowed values of a field (three or more, or all but one of four or more, close together) is
+    written only in datapackage.yaml; docs link to the data model. SQL (queries/, the views) and chart specs that
+    compute per value are left aside; their texts are checked."""
+    enums = {f.enum for r in package.resources for f in r.fields if len(f.enum) >= 3}
+    texts = {f: text for f, text in source_files().items() if not f.endswith((".sql", "charts.yml", "views.yaml"))}
+    texts |= {f"queries/{name}.sql (header)": f"{q.get('title', '')} {q.get('description', '')}"
+              for name, q in load_queries(PROJECT_ROOT).items()}
+    texts |= {f"loaders/views.yaml {name} (texts)": " ".join(str(v.get(k, "")) for k in ("title", "description_nl",
+                                                                                        "description_en"))
+              for name, v in view_definitions().items()}
+    copies = []
+    for file, text in texts.items():
+        if file == "datapackage.yaml":
+            continue
+        for values in enums:
+            need = len(values) - 1 if len(values) >= 4 else len(values)
+            hits = sorted((m.start(), v) for v in values
+                          for m in re.finditer(rf"(?<![\w-]){re.escape(v)}(?![\w-])", text))
+            if any(len({v for q, v in hits[i:] if q - p <= 400}) >= need for i, (p, _) in enumerate(hits)):
+                copies.append((file, values))
+    assert not copies, copies
