@@ -34,7 +34,7 @@ async def home_vars(datasette: Any) -> dict[str, Any]:
         " where x.municipality = d.municipality and c.status = 'gedeeltelijk') as partial, "
         "exists (select 1 from documents y where y.municipality = d.municipality and y.kind = 'prestatieafspraken' "
         " and y.period_start <= 2024 and coalesce(y.period_end, y.period_start) >= 2024) as has_2024 "
-        "from documents d where d.kind in ('prestatieafspraken', 'raamafspraken', 'addendum', 'verlenging') "
+        "from documents d where d.id in (select document_id from agreement_documents) "
         "group by d.municipality order by d.municipality")
     counts = await db.execute("select substr(key, 6) as name, cast(value as integer) as rows from build_info "
                               "where key like 'rows.%' order by key")

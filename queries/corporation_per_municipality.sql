@@ -10,6 +10,11 @@
 -- labels:
 --   level: Niveau
 --   agreement_summary_nl: Samenvatting van de afspraak
+with corporations as (
+  select * from partners
+  where kind = 'woningcorporatie'
+    and (:partner = '' or id = :partner or name like '%' || :partner || '%' or short_name like '%' || :partner || '%')
+)
 select * from (
   select d.municipality, d.period_start as year, p.name as corporation, 'document' as level,
          dp.role, d.title as document, null as agreement, null as agreement_summary_nl,
@@ -17,25 +22,16 @@ select * from (
          s.publisher as source_publisher, s.published_on as source_date, s.url as source_url,
          d.id as document_id, null as agreement_id
   from document_partners dp
-  join partners p on p.id = dp.partner_id
+  join corporations p on p.id = dp.partner_id
   join documents d on d.id = dp.document_id
   join sources s on s.id = dp.source_id
-  where p.kind = 'woningcorporatie'
-    and (:partner = '' or p.id = :partner or p.name like '%' || :partner || '%'
-         or p.short_name like '%' || :partner || '%')
-    and (:municipality = '' or lower(d.municipality) = lower(:municipality))
   union all
-  select d.municipality, d.period_start, p.name, 'afspraak / agreement', ap.role, d.title, a.title_nl,
+  select a.municipality, a.year, p.name, 'afspraak / agreement', ap.role, a.document, a.title_nl,
          a.summary_nl, a.responsible_as_stated, ap.notes,
-         s.publisher, s.published_on, s.url, d.id, a.id
+         a.source_publisher, a.source_date, a.source_url, a.document_id, a.agreement_id
   from agreement_partners ap
-  join partners p on p.id = ap.partner_id
-  join agreements a on a.id = ap.agreement_id
-  join documents d on d.id = a.document_id
-  join sources s on s.id = a.source_id
-  where p.kind = 'woningcorporatie'
-    and (:partner = '' or p.id = :partner or p.name like '%' || :partner || '%'
-         or p.short_name like '%' || :partner || '%')
-    and (:municipality = '' or lower(d.municipality) = lower(:municipality))
+  join corporations p on p.id = ap.partner_id
+  join agreements_overview a on a.agreement_id = ap.agreement_id
 )
+where :municipality = '' or lower(municipality) = lower(:municipality)
 order by corporation, municipality, year, document_id, level, agreement_id

@@ -17,19 +17,18 @@
 with kinds(kind_nl, kind_en, pattern, ord) as (
   values ('Sloop', 'Demolition', '%sloop%', 1), ('Nieuwbouw', 'New build', '%nieuw%', 2)
 ),
-agreement_documents as (
-  select * from documents
-  where kind in ('prestatieafspraken', 'raamafspraken', 'addendum', 'verlenging') and period_start >= 2022
+recent_agreements as (
+  select * from documents where id in (select document_id from agreement_documents) and period_start >= 2022
 ),
 municipalities as (
-  select distinct municipality from agreement_documents
+  select distinct municipality from recent_agreements
   where :municipality = '' or lower(municipality) = lower(:municipality)
 ),
 figures as (
   select d.municipality, k.kind_nl, sp.id, sp.value, sp.qualifier, sp.period_start, sp.period_end,
          sp.indicator, sp.source_id, d.title as document
   from specifications sp
-  join agreement_documents d on d.id = sp.document_id
+  join recent_agreements d on d.id = sp.document_id
   join kinds k on lower(sp.indicator) like k.pattern
   where sp.unit = 'woningen'
 )
