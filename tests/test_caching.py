@@ -242,3 +242,18 @@ async def test_etag_changes_with_a_view_and_an_old_etag_gets_the_new_page(ds, db
     assert new.status_code == 200
     assert new.headers["etag"] != old.headers["etag"]
     assert 0 < len(new.json()) < len(old.json())
+
+
+async def test_a_chart_image_changes_etag_with_its_saved_query(ds, db_path, tmp_path, package):
+    """The chart images carry their own ETag: it too must follow a changed saved query, not only the data."""
+    chart = next(c for c in yaml.safe_load((ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]
+                 if c["query"] == "missing_per_municipality")
+    path = f"/-/charts/{chart['slug']}.svg"
+    old = await ds.client.get(path)
+    assert old.status_code == 200
+    sql = f"select * from ({SAVED_QUERIES['missing_per_municipality']['sql']}) limit 1"
+    site = make_datasette(_rebuilt_site_with(db_path, tmp_path, package, query_sql=("missing_per_municipality", sql)))
+    new = await site.client.get(path, headers={"if-none-match": old.headers["etag"]})
+    assert new.status_code == 200
+    assert new.headers["etag"] != old.headers["etag"]
+    assert new.content != old.content
