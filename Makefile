@@ -9,8 +9,9 @@ SITE := build/metadata.json
 HOST ?= 127.0.0.1
 PORT ?= 8001
 CSVS := $(wildcard csv/*.csv)
-# What csv/ holds, recorded: deleting (or adding) a file changes this list, so the database is
-# rebuilt and the loader refuses a table that is gone, instead of make keeping the old database.
+# What csv/ and queries/ hold, recorded: deleting (or adding) a file changes this list, so the site is
+# rebuilt (the loader refuses a table that is gone; a deleted saved question leaves the metadata), instead of
+# make keeping the old build.
 # Rewritten only when the list differs, so `make build` stays a no-op when nothing changed.
 INPUTS := build/.csv-files
 
@@ -29,7 +30,7 @@ validate: $(STAMP)
 
 $(INPUTS): FORCE
 	@mkdir -p $(@D)
-	@printf '%s\n' $(foreach f,$(sort $(wildcard csv/*)),'$(subst ','\'',$(f))') >$@.new
+	@printf '%s\n' $(foreach f,$(sort $(wildcard csv/* queries/*)),'$(subst ','\'',$(f))') >$@.new
 	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 
 $(SITE): $(STAMP) datapackage.yaml $(wildcard publication.yaml LICENSE-DATA.md metadata.yml queries/*.sql) \

@@ -20,6 +20,7 @@ from .schema import DESCRIPTOR_NAME, Package
 from .server import run as run_server
 from .site import DATABASE
 from .site_files import write_site_files
+from .site_metadata import site_metadata
 from .validate import validate as validate_package
 
 DEFAULT_DB = Path("build") / f"{DATABASE}.db"
@@ -99,10 +100,11 @@ def build(root: Path, output: Path) -> None:
     # the previous database and the previous zip as they were.
     pending = archive.with_name(f".{archive.name}.pending")
     try:
+        metadata = site_metadata(package)  # the hand-written site files are checked before anything is replaced
         write_zip(package, pending)
         counts = build_database(package, output, progress=lambda m: click.echo(m, err=True))
         os.replace(pending, archive)
-        site_files = write_site_files(package, output)
+        site_files = write_site_files(package, output, metadata=metadata)
     except (OSError, ValueError, RuntimeError, ArithmeticError, sqlite3.Error) as error:
         raise click.ClickException(visible(f"{output}: build failed, previous database kept: {error}")) from None
     finally:

@@ -29,7 +29,13 @@ def parse_query(text: str, source: str = "query") -> dict[str, Any]:
     header: list[str] = []
     while lines and lines[0].startswith("--"):
         header.append(lines.pop(0)[2:].removeprefix(" "))
-    meta = yaml.safe_load("\n".join(header)) or {}
+    try:
+        meta = yaml.safe_load("\n".join(header)) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        reason = getattr(error, "problem", None) or error
+        raise ValueError(f"{source}{line}: the `-- ` header is not valid YAML: {reason}") from None
     if not isinstance(meta, dict):
         raise ValueError(f"{source}: the `-- ` header must be YAML keys (title: ..., description: ...)")
     unknown = sorted(set(meta) - set(HEADER_KEYS))

@@ -55,10 +55,12 @@ def _write(path: Path, data: dict[str, Any]) -> None:
     os.replace(pending, path)
 
 
-def write_site_files(package: Package, db: Path, root: Path = PROJECT_ROOT) -> list[Path]:
-    """Write metadata.json and inspect.json next to the built database `db`; return their paths."""
+def write_site_files(package: Package, db: Path, root: Path = PROJECT_ROOT,
+                     metadata: dict[str, Any] | None = None) -> list[Path]:
+    """Write metadata.json (`metadata`, made already so that a broken query file stops the build before the
+    database is replaced, or made here) and inspect.json next to the built database `db`; return their paths."""
     metadata_path, inspect_path = site_file_paths(db)
-    metadata = site_metadata(package, root)
+    metadata = metadata if metadata is not None else site_metadata(package, root)
     inspected = inspect_data(db)
     _write(metadata_path, metadata)
     _write(inspect_path, inspected)

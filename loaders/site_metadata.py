@@ -77,7 +77,10 @@ def table_metadata(package: Package) -> dict[str, dict[str, Any]]:
 def hand_written(root: Path) -> dict[str, Any]:
     """metadata.yml with `${database}` filled in."""
     text = (root / METADATA_FILE).read_text(encoding="utf-8")
-    return dict(yaml.safe_load(Template(text).safe_substitute(database=DATABASE)) or {})
+    try:
+        return dict(yaml.safe_load(Template(text).safe_substitute(database=DATABASE)) or {})
+    except yaml.YAMLError as error:
+        raise ValueError(f"{METADATA_FILE}: not valid YAML: {error}") from None
 
 
 def _merge(generated: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -15,6 +16,7 @@ from loaders.queries import QUERIES_DIR, format_query, load_queries, parse_query
 from loaders.schema import PROJECT_ROOT, Package
 from loaders.site import DATABASE
 from loaders.site_files import site_file_paths
+from loaders.site_metadata import site_metadata
 from loaders.views import view_definitions
 
 
@@ -85,6 +87,15 @@ def test_query_file_round_trips(path: Path) -> None:
 def test_a_query_file_with_an_unknown_header_key_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown header key"):
         parse_query("-- titel: x\nselect 1", "x.sql")
+
+
+def test_a_broken_query_file_stops_the_build_naming_the_file(tmp_path: Path, package: Package) -> None:
+    """The metadata is made before the database is replaced, so a broken header costs nothing built."""
+    shutil.copytree(PROJECT_ROOT / QUERIES_DIR, tmp_path / QUERIES_DIR)
+    shutil.copy(PROJECT_ROOT / "metadata.yml", tmp_path / "metadata.yml")
+    (tmp_path / QUERIES_DIR / "broken.sql").write_text("-- title: [unclosed\nselect 1\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"queries/broken\.sql:1: the `-- ` header is not valid YAML"):
+        site_metadata(package, tmp_path)
 
 
 def test_no_saved_query_names_a_row_id(package: Package) -> None:
