@@ -19,6 +19,8 @@ from .problems import visible
 from .schema import DESCRIPTOR_NAME, Package
 from .server import run as run_server
 from .site import DATABASE
+from .site_files import write_site_files
+from .site_metadata import site_metadata
 from .validate import validate as validate_package
 
 DEFAULT_DB = Path("build") / f"{DATABASE}.db"
@@ -88,7 +90,8 @@ def validate(root: Path) -> None:
               show_default=True, help="Where to write the SQLite database.")
 @click.pass_obj
 def build(root: Path, output: Path) -> None:
-    """Validate, then write the SQLite database atomically (the old one stays if anything fails)."""
+    """Validate, then write the SQLite database atomically (the old one stays if anything fails), the data package
+    zip, and next to them the site's generated metadata and inspect data (build/ is then all Datasette needs)."""
     package = _load(root)
     started = time.monotonic()
     _check(package)
@@ -97,16 +100,18 @@ def build(root: Path, output: Path) -> None:
     # the previous database and the previous zip as they were.
     pending = archive.with_name(f".{archive.name}.pending")
     try:
+        metadata = site_metadata(package)  # the hand-written site files are checked before anything is replaced
         write_zip(package, pending)
         counts = build_database(package, output, progress=lambda m: click.echo(m, err=True))
         os.replace(pending, archive)
+        site_files = write_site_files(package, output, metadata=metadata)
     except (OSError, ValueError, RuntimeError, ArithmeticError, sqlite3.Error) as error:
         raise click.ClickException(visible(f"{output}: build failed, previous database kept: {error}")) from None
     finally:
         pending.unlink(missing_ok=True)
     total = sum(counts.values())
     click.echo(f"Built {output}: {total:,} rows in {len(counts)} tables in {time.monotonic() - started:.1f} s.")
-    click.echo(f"Wrote {archive}.")
+    click.echo(f"Wrote {archive}, {', '.join(str(p) for p in site_files)}.")
 
 
 @cli.command("import-excel")

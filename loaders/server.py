@@ -21,11 +21,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from datasette.app import Datasette
 
 from . import chart_render
 from .site import DATABASE
+from .site_files import read_json, site_file_paths
 
 GRACEFUL_SHUTDOWN_SECONDS = 3
 MAX_CONNECTIONS = 1_000
@@ -41,10 +41,16 @@ def settings(root: Path) -> dict[str, Any]:
 
 
 def configured_datasette(root: Path, db: Path) -> Datasette:
-    """The Datasette of `make serve`: the database immutable, metadata, plugins, templates, settings."""
+    """The Datasette of `make serve`: the database immutable with the metadata and inspect data the build wrote
+    next to it, the project's plugins, templates and settings."""
+    metadata_path, inspect_path = site_file_paths(db)
+    for path in (metadata_path, inspect_path):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: missing; run `make build` first")
     return Datasette(
         immutables=[str(db)],
-        metadata=yaml.safe_load((root / "metadata.yml").read_text(encoding="utf-8")),
+        metadata=read_json(metadata_path),
+        inspect_data=read_json(inspect_path),
         plugins_dir=str(root / "plugins"),
         template_dir=str(root / "templates"),
         settings=settings(root),

@@ -20,6 +20,7 @@ from datasette.app import Datasette
 from markupsafe import escape
 
 from loaders.publication import Publication
+from loaders.queries import load_queries
 from loaders.schema import PROJECT_ROOT
 
 DB = "prestatieafspraken"
@@ -78,11 +79,10 @@ def foreign_assets(page: str) -> list[str]:
 def test_charts_yml_is_well_formed() -> None:
     assert len(CHARTS) >= 5
     assert len(set(SLUGS)) == len(SLUGS), "duplicate slug"
-    metadata = yaml.safe_load((PROJECT_ROOT / "metadata.yml").read_text(encoding="utf-8"))
-    queries = metadata["databases"][DB]["queries"]
+    queries = load_queries(PROJECT_ROOT)
     for chart in CHARTS:
         assert re.fullmatch(r"[a-z0-9-]+", chart["slug"]), chart["slug"]
-        assert chart["query"] in queries, f"{chart['slug']}: saved query {chart['query']} not in metadata.yml"
+        assert chart["query"] in queries, f"{chart['slug']}: saved query {chart['query']} not in queries/"
         for field in ("title", "description", "alt"):
             assert chart[field]["nl"].strip() and chart[field]["en"].strip(), (chart["slug"], field)
         assert "data" not in chart["spec"], f"{chart['slug']}: the plugin injects the data"

@@ -8,10 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from loaders.cli import DEFAULT_DB
 from loaders.schema import PROJECT_ROOT
 from tests.test_bad_input import make_project
 
-DB = Path("build/prestatieafspraken.db")
+DB = DEFAULT_DB
 
 
 def make_build(root: Path) -> subprocess.CompletedProcess[str]:
