@@ -54,9 +54,12 @@ def _sources(package: Package) -> list[dict[str, str]]:
     if SOURCES_RESOURCE not in {r.name for r in package.resources}:
         return []
     resource = package.resource(SOURCES_RESOURCE)
-    text = _read(package, resource.path).decode("utf-8")
-    return [{"title": f"{row['publisher']}: {row['title']}", "path": row["url"]}
-            for row in csv.DictReader(io.StringIO(text, newline=""))]
+    try:
+        with open_input(package.root / resource.path, package.root) as raw, \
+                io.TextIOWrapper(raw, encoding="utf-8", newline="") as f:
+            return [{"title": f"{row['publisher']}: {row['title']}", "path": row["url"]} for row in csv.DictReader(f)]
+    except UnreadableInput as error:
+        raise UnreadableInput(f"{resource.path}: {error}") from None
 
 
 def published_descriptor(package: Package, publication: Publication, version: str) -> dict[str, Any]:
@@ -77,9 +80,9 @@ def published_descriptor(package: Package, publication: Publication, version: st
     descriptor.update({k: v for k, v in raw.items() if k not in descriptor and k != "resources"})
     resources = []
     for resource in raw["resources"]:
-        content = _read(package, resource["path"])
+        size, digest = _digest(package, resource["path"])
         published = {"profile": "tabular-data-resource", **resource, "format": "csv", "mediatype": "text/csv",
-                     "bytes": len(content), "hash": "sha256:" + hashlib.sha256(content).hexdigest()}
+                     "bytes": size, "hash": "sha256:" + digest}
         if "dialect" in published:
             published["dialect"] = _dialect_v1(published["dialect"])
         resources.append(published)
@@ -156,6 +159,20 @@ def _entry(name: str) -> zipfile.ZipInfo:
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
     return info
+
+
+def _digest(package: Package, relative: str) -> tuple[int, str]:
+    """Size and SHA-256 of a file, read in chunks (whole, the largest table would set the build's peak memory)."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open_input(package.root / relative, package.root) as f:
+            while chunk := f.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+    except UnreadableInput as error:
+        raise UnreadableInput(f"{relative}: {error}") from None
+    return size, digest.hexdigest()
 
 
 def _read(package: Package, relative: str) -> bytes:
