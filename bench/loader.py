@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,8 @@ def bench_scale(scale: int, root: Path, timeout: float, separate_validate: bool,
     The database goes to `db`, by default next to the package (where bench/serving.py serves it from)."""
     rows, size = row_count(root)
     db = db or root / "prestatieafspraken.db"
-    result: dict[str, Any] = {"scale": scale, "rows": rows, "csv_mb": round(size / 1e6, 1)}
+    result: dict[str, Any] = {"scale": scale, "rows": rows, "csv_mb": round(size / 1e6, 1),
+                              "load_average_before": [round(x, 2) for x in os.getloadavg()]}
 
     def measured(command: list[str]) -> Run:
         return run_measured(command, timeout, scratch=scratch)
@@ -91,6 +93,7 @@ def bench_scale(scale: int, root: Path, timeout: float, separate_validate: bool,
     base = baseline(root, base_db, timeout, scratch)
     base_db.unlink(missing_ok=True)
     result["baseline"] = describe(base, rows)
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     if build.ok and base.ok:
         result["ratio_build_to_baseline"] = round(build.seconds / base.seconds, 2)
         if base.cpu_seconds:

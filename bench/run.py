@@ -215,7 +215,12 @@ def loader_section(r: dict[str, Any]) -> list[str]:
                else "") + ".",
             f"- Goal: peak memory under {loader.PEAK_GOAL_MB} MB at every scale: "
             f"{_met(all(mb < loader.PEAK_GOAL_MB for _, mb in peaks))} — "
-            + ", ".join(f"{mb:,.0f} MB at scale {sc:,}" for sc, mb in peaks) + ".", ""]
+            + ", ".join(f"{mb:,.0f} MB at scale {sc:,}" for sc, mb in peaks) + ".",
+            *([("- Load average (1, 5, 15 min) before → after, a busy machine shared by other work: "
+                + "; ".join(f"scale {x['scale']:,}: {', '.join(map(str, x['load_average_before']))} → "
+                            f"{', '.join(map(str, x['load_average_after']))}"
+                            for x in r["loader"] if "load_average_after" in x) + ".")]
+              if any("load_average_after" in x for x in r["loader"]) else []), ""]
     return out
 
 
