@@ -1,9 +1,11 @@
-"""Structural checks of one CSV file, before any cell is read as a value.
+"""Structural checks of one CSV file, streamed: the records come out one at a time as they pass.
 
-Frictionless would report most of these too, but as a cascade of confusing cell
+A cell-by-cell checker would report most of these too, but as a cascade of confusing cell
 errors; here each gets one message that says what is wrong with the file and how
 to save it correctly. The reader also records on which physical line each record
 starts, so later messages can point at lines even when a quoted cell spans several.
+Nothing holds the whole file, except the message for a file that is not UTF-8 (loaders/encoding.py
+needs every byte to tell which encoding it is in).
 """
 
 from __future__ import annotations
@@ -83,14 +85,6 @@ def _decode_problem(display: str, table: str, data: bytes, error: UnicodeDecodeE
         "saves it); save it again as 'CSV UTF-8' and remove the byte-order mark, or convert it with "
         f"`prestatieafspraken import-excel {display} --table {table}`",
     )
-
-
-def check_file(resource: Resource, path: Path, display: str, root: Path | None = None) -> FileReport:
-    """Structural problems of one CSV; with `root`, the file must also lie inside it (no symlink out)."""
-    report = FileReport()
-    for _record in read_records(resource, path, display, report, root):
-        pass
-    return report
 
 
 def read_records(resource: Resource, path: Path, display: str, report: FileReport,
