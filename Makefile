@@ -82,7 +82,7 @@ bench: $(STAMP) bench-tools
 bench-quick: $(STAMP) bench-tools
 	timeout 900 $(BIN)/python -m bench.run --quick
 
-# Scale 2 in a temporary folder, seconds: generate, build, baseline, prototype (no wrk or nginx needed).
+# Scale 2 in a temporary folder, seconds: generate, build, baseline (no wrk or nginx needed).
 bench-smoke: $(STAMP)
 	timeout 300 $(BIN)/python -m bench.run --smoke
 
