@@ -3,12 +3,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DB := build/prestatieafspraken.db
+# What `make build` makes: build/ holds the database (named in loaders/site.py), the data package zip and, written
+# last, the site's generated metadata and inspect data; metadata.json stands for the whole folder.
+SITE := build/metadata.json
 HOST ?= 127.0.0.1
 PORT ?= 8001
+# pytest-xdist workers: most tests wait on a browser, a server or a subprocess, so one more than the cores.
+TEST_WORKERS ?= 3
 CSVS := $(wildcard csv/*.csv)
-# What csv/ holds, recorded: deleting (or adding) a file changes this list, so the database is
-# rebuilt and the loader refuses a table that is gone, instead of make keeping the old database.
+# What csv/ and queries/ hold, recorded: deleting (or adding) a file changes this list, so the site is
+# rebuilt (the loader refuses a table that is gone; a deleted saved question leaves the metadata), instead of
+# make keeping the old build.
 # Rewritten only when the list differs, so `make build` stays a no-op when nothing changed.
 INPUTS := build/.csv-files
 
@@ -18,8 +23,8 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet uv==0.13.8
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]'
 	touch $(STAMP)
 
 validate: $(STAMP)
@@ -27,16 +32,17 @@ validate: $(STAMP)
 
 $(INPUTS): FORCE
 	@mkdir -p $(@D)
-	@printf '%s\n' $(foreach f,$(sort $(wildcard csv/*)),'$(subst ','\'',$(f))') >$@.new
+	@printf '%s\n' $(foreach f,$(sort $(wildcard csv/* queries/*)),'$(subst ','\'',$(f))') >$@.new
 	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 
-$(DB): $(STAMP) datapackage.yaml $(wildcard publication.yaml LICENSE-DATA.md) loaders/views.yaml $(CSVS) $(INPUTS) $(wildcard loaders/*.py)
-	$(BIN)/prestatieafspraken build --output $(DB)
+$(SITE): $(STAMP) datapackage.yaml $(wildcard publication.yaml LICENSE-DATA.md metadata.yml queries/*.sql) \
+		loaders/views.yaml loaders/aggregates.yaml $(CSVS) $(INPUTS) $(wildcard loaders/*.py)
+	$(BIN)/prestatieafspraken build
 
-build: $(DB)
+build: $(SITE)
 
-serve: $(DB)
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/prestatieafspraken serve --db $(DB)
+serve: $(SITE)
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/prestatieafspraken serve
 
 docs: $(STAMP)
 	$(BIN)/prestatieafspraken docs
@@ -47,14 +53,15 @@ lint: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check loaders plugins tests bench
 	$(BIN)/frictionless validate datapackage.yaml
-	$(BIN)/prestatieafspraken build --output $(DB)
-	$(BIN)/python -m pytest -q
+	$(BIN)/prestatieafspraken build
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not serial"
+	$(BIN)/python -m pytest -q -m serial
 
 # The quick tier (under a minute): lint, validate, build, and every page kind through the test client.
 check: $(STAMP)
 	$(BIN)/ruff check loaders plugins tests bench
 	$(BIN)/frictionless validate datapackage.yaml
-	$(BIN)/prestatieafspraken build --output $(DB)
+	$(BIN)/prestatieafspraken build
 	$(BIN)/python -m pytest -q -m smoke
 
 clean:
@@ -75,7 +82,7 @@ bench: $(STAMP) bench-tools
 bench-quick: $(STAMP) bench-tools
 	timeout 900 $(BIN)/python -m bench.run --quick
 
-# Scale 2 in a temporary folder, seconds: generate, build, baseline, prototype (no wrk or nginx needed).
+# Scale 2 in a temporary folder, seconds: generate, build, baseline (no wrk or nginx needed).
 bench-smoke: $(STAMP)
 	timeout 300 $(BIN)/python -m bench.run --smoke
 
@@ -83,5 +90,5 @@ bench-smoke: $(STAMP)
 bench-build: $(STAMP)
 	timeout 900 $(BIN)/python -m bench.build_compare --scale 100
 
-loadtest: $(DB) bench-tools
-	timeout 300 $(BIN)/python -m bench.loadtest --db $(DB) --connections 64 --seconds 60
+loadtest: $(SITE) bench-tools
+	timeout 300 $(BIN)/python -m bench.loadtest --connections 64 --seconds 60

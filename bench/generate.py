@@ -303,6 +303,8 @@ class Column:
         n = 0
         while n < length:
             w = self.rng.choice(self.words)
+            if words and INFERENCE_WORDS.search(f"{words[-1]} {w}"):
+                continue  # two harmless words can make one hedge ("vrijwel" + "zeker"), which the loader refuses
             words.append(w)
             n += len(w) + 1
         text = " ".join(words)[:length].rstrip()

@@ -1,8 +1,18 @@
-"""Loader benchmark: validate and build against `sqlite-utils insert --csv` (one call per table, no checks)."""
+"""Loader benchmark: validate and build against `sqlite-utils insert --csv` (one call per table, no checks).
+
+    .venv/bin/python -m bench.loader --root /work/benchdata/1000 --scale 1000   # one scale, JSON to stdout
+
+`make bench` (bench/run.py) calls bench_scale for scales 1, 100 and 1000. The build and the baseline run one
+after the other in the same run on the same files; wall time, CPU time (user + system, less sensitive to a busy
+machine) and the child's own peak RSS (wait4) are recorded for each.
+"""
 
 from __future__ import annotations
 
+import argparse
 import csv
+import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,6 +22,9 @@ from loaders.schema import Package
 from .common import BIN, SCRATCH, Run, run_measured
 
 CLI = str(BIN / "prestatieafspraken")
+# The goals of issue #16: validate + build no slower than the baseline, peak memory under 300 MB at every scale.
+RATIO_GOAL = 1.0
+PEAK_GOAL_MB = 300
 
 
 def row_count(root: Path) -> tuple[int, int]:
@@ -28,7 +41,7 @@ def row_count(root: Path) -> tuple[int, int]:
 
 
 def baseline(root: Path, db: Path, timeout: float, scratch: Path = SCRATCH) -> Run:
-    """sqlite-utils insert --csv for every table, in load order; time summed, peak memory the largest."""
+    """sqlite-utils insert --csv for every table; time summed, peak memory the largest."""
     db.unlink(missing_ok=True)
     package = Package.load(root)
     total = Run(["sqlite-utils insert --csv (per table)"], 0.0, 0.0, 0)
@@ -37,6 +50,7 @@ def baseline(root: Path, db: Path, timeout: float, scratch: Path = SCRATCH) -> R
         run = run_measured([str(BIN / "sqlite-utils"), "insert", str(db), resource.name,
                             str(root / resource.path), "--csv"], timeout=max(left, 1), scratch=scratch)
         total.seconds += run.seconds
+        total.cpu_seconds += run.cpu_seconds
         total.max_rss_mb = max(total.max_rss_mb, run.max_rss_mb)
         if not run.ok:
             total.returncode = run.returncode
@@ -48,6 +62,7 @@ def baseline(root: Path, db: Path, timeout: float, scratch: Path = SCRATCH) -> R
 def describe(run: Run, rows: int) -> dict[str, Any]:
     return {
         "seconds": round(run.seconds, 2),
+        "cpu_seconds": round(run.cpu_seconds, 2),
         "rows_per_s": round(rows / run.seconds) if run.seconds and run.ok else None,
         "peak_rss_mb": round(run.max_rss_mb, 1),
         "ok": run.ok,
@@ -57,10 +72,13 @@ def describe(run: Run, rows: int) -> dict[str, Any]:
 
 
 def bench_scale(scale: int, root: Path, timeout: float, separate_validate: bool,
-                prototype: bool = True, scratch: Path = SCRATCH) -> dict[str, Any]:
+                scratch: Path = SCRATCH, db: Path | None = None) -> dict[str, Any]:
+    """validate (optional), build (validate + load + indexes + FTS + zip) and the baseline on one package.
+    The database goes to `db`, by default next to the package (where bench/serving.py serves it from)."""
     rows, size = row_count(root)
-    db = root / "prestatieafspraken.db"
-    result: dict[str, Any] = {"scale": scale, "rows": rows, "csv_mb": round(size / 1e6, 1)}
+    db = db or root / "prestatieafspraken.db"
+    result: dict[str, Any] = {"scale": scale, "rows": rows, "csv_mb": round(size / 1e6, 1),
+                              "load_average_before": [round(x, 2) for x in os.getloadavg()]}
 
     def measured(command: list[str]) -> Run:
         return run_measured(command, timeout, scratch=scratch)
@@ -68,21 +86,35 @@ def bench_scale(scale: int, root: Path, timeout: float, separate_validate: bool,
     if separate_validate:
         result["validate"] = describe(measured([CLI, "--root", str(root), "validate"]), rows)
     build = measured([CLI, "--root", str(root), "build", "--output", str(db)])
-    result["build"] = describe(build, rows)  # build = validate + load + indexes + FTS + zip
-    result["baseline"] = describe(baseline(root, scratch / f"baseline-{scale}.db", timeout, scratch), rows)
-    (scratch / f"baseline-{scale}.db").unlink(missing_ok=True)
+    result["build"] = describe(build, rows)
     result["db_ok"] = build.ok and db.exists()
-    if build.ok and result["baseline"]["ok"]:
-        result["ratio_build_to_baseline"] = round(build.seconds / result["baseline"]["seconds"], 2)
-    if not prototype:
-        return result
-    fast_db = scratch / f"fastcheck-{scale}.db"
-    fast = measured([sys.executable, "-m", "bench.fastcheck", "--root", str(root), "build", "--output", str(fast_db)])
-    fast_db.unlink(missing_ok=True)
-    result["prototype_build"] = describe(fast, rows)
-    if separate_validate:
-        result["prototype_validate"] = describe(
-            measured([sys.executable, "-m", "bench.fastcheck", "--root", str(root), "validate"]), rows)
-    if fast.ok and result["baseline"]["ok"]:
-        result["ratio_prototype_to_baseline"] = round(fast.seconds / result["baseline"]["seconds"], 2)
+    result["db"] = str(db)
+    base_db = scratch / f"baseline-{scale}.db"
+    base = baseline(root, base_db, timeout, scratch)
+    base_db.unlink(missing_ok=True)
+    result["baseline"] = describe(base, rows)
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    if build.ok and base.ok:
+        result["ratio_build_to_baseline"] = round(build.seconds / base.seconds, 2)
+        if base.cpu_seconds:
+            result["ratio_cpu_build_to_baseline"] = round(build.cpu_seconds / base.cpu_seconds, 2)
     return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", type=Path, required=True, help="a package folder: datapackage.yaml and csv/")
+    parser.add_argument("--scale", type=int, required=True, help="the scale the package was generated at")
+    parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--scratch", type=Path, default=SCRATCH, help="where the databases go (not into --root)")
+    parser.add_argument("--validate", action="store_true", help="also time `validate` on its own")
+    args = parser.parse_args(argv)
+    scratch = args.scratch.resolve()
+    result = bench_scale(args.scale, args.root.resolve(), args.timeout, args.validate, scratch,
+                         scratch / f"build-{args.scale}" / "prestatieafspraken.db")
+    print(json.dumps(result, indent=2))
+    return 0 if result.get("db_ok") and result["baseline"]["ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import httpx
 
+from loaders.cli import DEFAULT_DB
 from loaders.schema import PROJECT_ROOT
 
 from .common import BENCH_DIR, HOST, MIX_LUA, SCRATCH, free_port, machine_info, our_site_command, server, wrk
@@ -88,7 +89,7 @@ def flood(base: str, clients: int, seconds: float, out: multiprocessing.Queue) -
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", type=Path, default=PROJECT_ROOT / "build" / "prestatieafspraken.db")
+    parser.add_argument("--db", type=Path, default=PROJECT_ROOT / DEFAULT_DB)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--hostile", type=int, default=50, help="hostile clients in flight at the same time")

@@ -20,22 +20,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from loaders.build import sort_columns
+from loaders.queries import load_queries
 from loaders.schema import PROJECT_ROOT, Package, Resource
-from loaders.site import DATABASE
 
 PAGE_SIZE = 101  # settings.json default_page_size + 1
 FACET_LIMIT = 31  # Datasette's default_facet_size + 1
 SCAN = re.compile(r"\bSCAN (\w+)")
 # A sort or grouping of all the rows a scan reads (not of one group's values, nor the right part of an order).
 FULL_SORT = re.compile(r"USE TEMP B-TREE FOR (ORDER BY|GROUP BY|DISTINCT)$")
-
-
-def saved_queries(root: Path = PROJECT_ROOT) -> dict[str, dict[str, Any]]:
-    metadata = yaml.safe_load((root / "metadata.yml").read_text(encoding="utf-8"))
-    return dict(metadata["databases"][DATABASE].get("queries") or {})
 
 
 def fts_query(q: Any) -> str:
@@ -62,7 +55,7 @@ def _q(name: str) -> str:
 def page_queries(conn: sqlite3.Connection, package: Package,
                  params: dict[str, str] | None = None) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(page, SQL, parameters) for every statement a clickable page runs."""
-    for name, query in saved_queries().items():
+    for name, query in load_queries(PROJECT_ROOT).items():
         values = {p: (params or {}).get(p, "") for p in query.get("params", [])}
         yield f"saved query {name}", query["sql"], values
     for resource in package.resources:

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import yaml
 
+from loaders.queries import load_queries
 from loaders.schema import PROJECT_ROOT, Package
 
 from . import plans
@@ -55,8 +56,7 @@ CHART = "top3-2024"
 
 
 def saved_queries() -> dict[str, dict[str, Any]]:
-    metadata = yaml.safe_load((PROJECT_ROOT / "metadata.yml").read_text(encoding="utf-8"))
-    return metadata["databases"][DB].get("queries") or {}
+    return load_queries(PROJECT_ROOT)
 
 
 def charts() -> list[str]:

@@ -11,11 +11,12 @@ The database is immutable once built, so every count a page would compute on eac
   unfiltered table page instead of grouping millions of rows per request, and `facet_pair_counts`, the same
   for a page filtered on one facet column with few values;
 - the site search index (loaders/site_search.py);
-- the row count of every table and view, for Datasette's inspect data (loaders/inspect.py).
+- the row count of every table and view, for Datasette's inspect data (loaders/site_files.py).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 import yaml
 from sqlite_utils.db import Database, quote_identifier
 
+from .load import PROGRESS_SECONDS
 from .schema import PROJECT_ROOT, Package
 from .site import DATABASE
 from .site_search import create_site_search
@@ -44,10 +46,11 @@ def definitions() -> dict[str, Any]:
 
 def view_facets(root: Path) -> dict[str, list[str]]:
     """The default facets metadata.yml declares for views (the tables' own come from datapackage.yaml)."""
-    path = root / "metadata.yml"
-    if not path.is_file():
+    from .site_metadata import METADATA_FILE, hand_written  # here: site_metadata names this module's tables
+
+    if not (root / METADATA_FILE).is_file():
         return {}
-    metadata = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    metadata = hand_written(root)  # its database key is `${database}`, filled in there
     tables = ((metadata.get("databases") or {}).get(DATABASE) or {}).get("tables") or {}
     return {name: list(spec.get("facets") or []) for name, spec in tables.items() if isinstance(spec, dict)}
 
@@ -128,7 +131,9 @@ def row_counts(db: Database) -> dict[str, int]:
 
 
 def prepare_serving(db: Database, package: Package, progress: Callable[[str], None] = print) -> None:
-    """Everything the site reads instead of computing per request; call once the rows, indexes and views exist."""
+    """Everything the site reads instead of computing per request; call once the rows, indexes and views exist.
+    Like the loader's, its progress line is only for a build long enough to want one."""
+    started = time.monotonic()
     with db.atomic():
         create_indexes(db)
         create_aggregate_tables(db)
@@ -136,4 +141,6 @@ def prepare_serving(db: Database, package: Package, progress: Callable[[str], No
         create_facet_counts(db, facets)
         create_facet_pair_counts(db, facets)
         create_site_search(db, package)
-    progress("indexes, aggregate tables, facet counts and the site search index")
+    seconds = time.monotonic() - started
+    if seconds > PROGRESS_SECONDS:
+        progress(f"indexes, aggregate tables, facet counts and the site search index in {seconds:,.1f} s")

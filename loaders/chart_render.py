@@ -13,6 +13,9 @@ import asyncio
 import atexit
 import concurrent.futures
 import multiprocessing
+import multiprocessing.connection
+import os
+import threading
 from typing import Any
 
 _pool: concurrent.futures.ProcessPoolExecutor | None = None
@@ -27,10 +30,28 @@ def draw(spec: dict[str, Any], fmt: str, scale: float, ppi: int) -> bytes:
     return bytes(vl_convert.vegalite_to_png(spec, scale=scale, ppi=ppi, allowed_base_urls=[]))
 
 
+def _exit_with_parent() -> None:
+    """In the worker: end as soon as the process that started it ends, however it ended.
+
+    A worker blocked on its task queue does not notice a parent that was killed or left through os._exit (a
+    server stopped with SIGKILL, a pytest-xdist worker), and lived on as an orphan holding vl-convert's memory.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _worker() -> concurrent.futures.ProcessPoolExecutor:
     global _pool
     if _pool is None:
-        _pool = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        _pool = concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                       initializer=_exit_with_parent)
         atexit.register(_pool.shutdown, wait=False, cancel_futures=True)  # before module teardown
     return _pool
 

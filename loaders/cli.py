@@ -15,10 +15,12 @@ from .build import build as build_database
 from .datapackage_zip import ZIP_NAME, write_zip
 from .docs import render_data_model
 from .excel_import import import_excel
-from .problems import visible
+from .problems import Problem, ValidationFailed, visible
 from .schema import DESCRIPTOR_NAME, Package
 from .server import run as run_server
 from .site import DATABASE
+from .site_files import write_site_files
+from .site_metadata import site_metadata
 from .validate import validate as validate_package
 
 DEFAULT_DB = Path("build") / f"{DATABASE}.db"
@@ -39,13 +41,21 @@ def _load(root: Path) -> Package:
     return package
 
 
+def _progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _refuse(problems: list[Problem]) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    click.echo(f"{len(problems)} problem(s) found; nothing was written.", err=True)
+    sys.exit(1)
+
+
 def _check(package: Package) -> None:
-    problems = validate_package(package)
+    problems = validate_package(package, progress=_progress)
     if problems:
-        for problem in problems:
-            click.echo(str(problem), err=True)
-        click.echo(f"{len(problems)} problem(s) found; nothing was written.", err=True)
-        sys.exit(1)
+        _refuse(problems)
 
 
 class _OneLineErrors(click.Group):
@@ -88,25 +98,30 @@ def validate(root: Path) -> None:
               show_default=True, help="Where to write the SQLite database.")
 @click.pass_obj
 def build(root: Path, output: Path) -> None:
-    """Validate, then write the SQLite database atomically (the old one stays if anything fails)."""
+    """Validate while loading, then write the SQLite database atomically (the old one stays if anything fails), the
+    data package zip, and next to them the site's generated metadata and inspect data (build/ is then all Datasette
+    needs)."""
     package = _load(root)
     started = time.monotonic()
-    _check(package)
     archive = output.parent / ZIP_NAME
-    # The zip is written first under a temporary name, so that a failure in either step leaves both
-    # the previous database and the previous zip as they were.
+    # The zip is written under a temporary name once the data is known valid and before the new database
+    # replaces the old, so that a failure in either step leaves both the previous database and zip as they were.
     pending = archive.with_name(f".{archive.name}.pending")
     try:
-        write_zip(package, pending)
-        counts = build_database(package, output, progress=lambda m: click.echo(m, err=True))
+        metadata = site_metadata(package)  # the hand-written site files are checked before anything is replaced
+        counts = build_database(package, output, progress=_progress,
+                                before_replace=lambda: write_zip(package, pending) and None)
         os.replace(pending, archive)
+        site_files = write_site_files(package, output, metadata=metadata)
+    except ValidationFailed as failed:
+        _refuse(failed.problems)
     except (OSError, ValueError, RuntimeError, ArithmeticError, sqlite3.Error) as error:
         raise click.ClickException(visible(f"{output}: build failed, previous database kept: {error}")) from None
     finally:
         pending.unlink(missing_ok=True)
     total = sum(counts.values())
     click.echo(f"Built {output}: {total:,} rows in {len(counts)} tables in {time.monotonic() - started:.1f} s.")
-    click.echo(f"Wrote {archive}.")
+    click.echo(f"Wrote {archive}, {', '.join(str(p) for p in site_files)}.")
 
 
 @cli.command("import-excel")

@@ -19,13 +19,14 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from .build import data_version
-from .files import UnreadableInput, read_input
+from .files import CHUNK, UnreadableInput, open_input, read_input
 from .publication import Publication, citation, citation_cff
 from .schema import Package
 
@@ -53,9 +54,12 @@ def _sources(package: Package) -> list[dict[str, str]]:
     if SOURCES_RESOURCE not in {r.name for r in package.resources}:
         return []
     resource = package.resource(SOURCES_RESOURCE)
-    text = _read(package, resource.path).decode("utf-8")
-    return [{"title": f"{row['publisher']}: {row['title']}", "path": row["url"]}
-            for row in csv.DictReader(io.StringIO(text, newline=""))]
+    try:
+        with open_input(package.root / resource.path, package.root) as raw, \
+                io.TextIOWrapper(raw, encoding="utf-8", newline="") as f:
+            return [{"title": f"{row['publisher']}: {row['title']}", "path": row["url"]} for row in csv.DictReader(f)]
+    except UnreadableInput as error:
+        raise UnreadableInput(f"{resource.path}: {error}") from None
 
 
 def published_descriptor(package: Package, publication: Publication, version: str) -> dict[str, Any]:
@@ -76,9 +80,9 @@ def published_descriptor(package: Package, publication: Publication, version: st
     descriptor.update({k: v for k, v in raw.items() if k not in descriptor and k != "resources"})
     resources = []
     for resource in raw["resources"]:
-        content = _read(package, resource["path"])
+        size, digest = _digest(package, resource["path"])
         published = {"profile": "tabular-data-resource", **resource, "format": "csv", "mediatype": "text/csv",
-                     "bytes": len(content), "hash": "sha256:" + hashlib.sha256(content).hexdigest()}
+                     "bytes": size, "hash": "sha256:" + digest}
         if "dialect" in published:
             published["dialect"] = _dialect_v1(published["dialect"])
         resources.append(published)
@@ -157,9 +161,32 @@ def _entry(name: str) -> zipfile.ZipInfo:
     return info
 
 
+def _digest(package: Package, relative: str) -> tuple[int, str]:
+    """Size and SHA-256 of a file, read in chunks (whole, the largest table would set the build's peak memory)."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open_input(package.root / relative, package.root) as f:
+            while chunk := f.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+    except UnreadableInput as error:
+        raise UnreadableInput(f"{relative}: {error}") from None
+    return size, digest.hexdigest()
+
+
 def _read(package: Package, relative: str) -> bytes:
     try:
         return read_input(package.root / relative, package.root)
+    except UnreadableInput as error:
+        raise UnreadableInput(f"{relative}: {error}") from None
+
+
+def _copy(package: Package, relative: str, archive: zipfile.ZipFile) -> None:
+    """A CSV into the archive in chunks: read whole, the largest table would set the build's peak memory."""
+    try:
+        with open_input(package.root / relative, package.root) as f, archive.open(_entry(relative), "w") as out:
+            shutil.copyfileobj(f, out, CHUNK)
     except UnreadableInput as error:
         raise UnreadableInput(f"{relative}: {error}") from None
 
@@ -177,7 +204,7 @@ def write_zip(package: Package, target: Path, publication: Publication | None = 
             archive.writestr(_entry("README.md"), zip_readme(package, publication, version))
             archive.writestr(_entry("CITATION.cff"), citation_cff(package, publication, version))
             for resource in sorted(package.resources, key=lambda r: r.path):
-                archive.writestr(_entry(resource.path), _read(package, resource.path))
+                _copy(package, resource.path, archive)
             for extra in EXTRA_FILES:
                 path = package.root / extra
                 if path.exists():

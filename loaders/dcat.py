@@ -13,6 +13,7 @@ the profile's own examples do, so that a closed-world SHACL run sees what a harv
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .datapackage_zip import TABULAR_PROFILE_V1, ZIP_NAME
@@ -24,9 +25,9 @@ from .views import view_definitions
 EU = "http://publications.europa.eu/resource/authority"
 IANA = "https://www.iana.org/assignments/media-types"
 DONL_LICENCES = "https://dcat.overheid.nl/application-profile/donl/taxonomy/licenses"
-# The data.overheid.nl licence list names each licence by its Dutch Creative Commons deed.
-LICENCE_URIS = {"CC-BY-4.0": "http://creativecommons.org/licenses/by/4.0/deed.nl",
-                "CC0-1.0": "http://creativecommons.org/publicdomain/zero/1.0/deed.nl"}
+# The data.overheid.nl licence list names a Creative Commons licence by its Dutch deed: the licence's own address
+# (datapackage.yaml `path`, the one place it is written) over http, followed by `deed.nl`.
+CREATIVE_COMMONS = re.compile(r"^https?://(creativecommons\.org/(?:licenses|publicdomain)/[a-z-]+/[0-9.]+/)$")
 # EU file type and IANA media type of each kind of download. The EU list has no SQLite entry: BIN
 # (binary data) is its closest value; the media type says exactly what the file is.
 FORMATS = {"csv": ("CSV", "text/csv"), "zip": ("ZIP", "application/zip"),
@@ -65,11 +66,14 @@ def _theme(code: str) -> dict[str, Any]:
 
 
 def licence_uri(package: Package) -> str:
-    name = package.license.get("name", "")
-    if name not in LICENCE_URIS:
-        raise ValueError(f"datapackage.yaml: licence {name!r} has no value in the data.overheid.nl licence list; "
-                         f"use one of {', '.join(LICENCE_URIS)} or add its URI to loaders/dcat.py")
-    return LICENCE_URIS[name]
+    """The licence's value in the data.overheid.nl licence list, derived from its address in datapackage.yaml."""
+    name, path = package.license.get("name", ""), package.license.get("path", "")
+    found = CREATIVE_COMMONS.match(path)
+    if not found:
+        raise ValueError(f"datapackage.yaml: licence {name!r} ({path or 'no path'}) has no value in the "
+                         "data.overheid.nl licence list; use a Creative Commons licence with its address as `path`, "
+                         "or teach loaders/dcat.py its URI")
+    return f"http://{found.group(1)}deed.nl"
 
 
 def _vocabulary_nodes(package: Package, publication: Publication) -> list[dict[str, Any]]:

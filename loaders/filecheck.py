@@ -1,9 +1,11 @@
-"""Structural checks of one CSV file, before any cell is read as a value.
+"""Structural checks of one CSV file, streamed: the records come out one at a time as they pass.
 
-Frictionless would report most of these too, but as a cascade of confusing cell
+A cell-by-cell checker would report most of these too, but as a cascade of confusing cell
 errors; here each gets one message that says what is wrong with the file and how
 to save it correctly. The reader also records on which physical line each record
 starts, so later messages can point at lines even when a quoted cell spans several.
+Nothing holds the whole file, except the message for a file that is not UTF-8 (loaders/encoding.py
+needs every byte to tell which encoding it is in).
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import io
 import re
 import unicodedata
 from array import array
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from .encoding import UnprovenEncoding, decode_proven
-from .files import UnreadableInput, read_input
+from .files import CHUNK, MAX_BYTES, UnreadableInput, open_input, read_input
 from .problems import Problem, shown
 from .schema import Resource
 
@@ -27,6 +31,7 @@ BOM = b"\xef\xbb\xbf"
 # The longest cell read (Python's csv default): far above any maxLength, and it bounds a runaway quote.
 FIELD_LIMIT = 131_072
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+HEAD = 1 << 16
 # Text cells are plain text: no control characters (C0 and C1: they break exports and come from
 # misread encodings), no invisible format characters (zero-width space, byte-order mark, soft
 # hyphen, bidirectional overrides that make text display differently from what it says), no line
@@ -40,20 +45,24 @@ MARKUP = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9-]*(\s[^<>]*)?/?>|<!--")
 # `- item`. Leading tabs, carriage returns and spaces do not hide it. A signed number such as -5,
 # +3.5 or -5% (alone or followed by a space and words) is a number, not a formula.
 FORMULA = re.compile(r"^\s*([=\uff1d]|[+\-@\uff0b\uff0d\uff20](?![0-9][0-9.,]*%?(\s|$)|$))")
+# A quick look at a whole record first (see _text_checker): any character CONTROL, INVISIBLE or MARKUP could
+# start at, and any first character of a cell FORMULA could match at.
+SUSPECT_CHARS = re.compile(f"{CONTROL.pattern[:-1]}{INVISIBLE.pattern[1:-1]}<]")
+FORMULA_FIRST = re.compile(r"[\s=\uff1d+\-@\uff0b\uff0d\uff20]")
 
 
 @dataclass
 class FileReport:
     problems: list[Problem] = field(default_factory=list)
-    # record_lines[i] is the physical line where record i starts (0 = header).
-    record_lines: array = field(default_factory=lambda: array("L"))
+    # record_lines[i] is the physical line where record i starts (0 = header): 4 bytes a record.
+    record_lines: array = field(default_factory=lambda: array("I"))
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def line_of_record(self, record_number: int) -> int:
-        """Map frictionless' 1-based row number (header = 1) to a physical line."""
+        """Map a 1-based record number (header = 1) to a physical line."""
         index = record_number - 1
         if 0 <= index < len(self.record_lines):
             return int(self.record_lines[index])
@@ -78,78 +87,155 @@ def _decode_problem(display: str, table: str, data: bytes, error: UnicodeDecodeE
     )
 
 
-def check_file(resource: Resource, path: Path, display: str, root: Path | None = None) -> FileReport:
-    """Structural problems of one CSV; with `root`, the file must also lie inside it (no symlink out)."""
-    report = FileReport()
+def read_records(resource: Resource, path: Path, display: str, report: FileReport,
+                 root: Path | None = None) -> Iterator[tuple[int, list[str]]]:
+    """Stream the file's data records as (line, cells), checking its structure on the way into `report`.
+
+    Records are yielded only while the file has no problem. A problem of the whole file found late (a byte that
+    is not UTF-8, a CR LF line end) replaces every other problem, as it explains them: read to the end and look
+    at report.ok before trusting what was yielded. Memory stays flat: one record at a time.
+    """
     add = report.problems.append
     if not path.exists() and not path.is_symlink():
         add(Problem(display, 1, "(file)", f"file is missing; table '{resource.name}' needs it, "
                     f"with the header {','.join(resource.field_names)}"))
-        return report
+        return
+    undecodable = False
     try:
-        data = read_input(path, root)
+        with open_input(path, root) as raw:
+            head = _head_problem(resource, display, raw)
+            if head:
+                add(head)
+                return
+            raw.seek(0)
+            stream = _Lines(io.TextIOWrapper(raw, encoding="utf-8", newline=""), raw)
+            try:
+                header_line = _first_line(path, root)
+                yield from _records(resource, stream, display, report, header_line)
+                stream.drain()
+            except UnicodeDecodeError:
+                undecodable = True
+            if stream.too_long:
+                report.problems[:] = [Problem(display, 1, "(file)", f"file grew past {MAX_BYTES:,} bytes while it "
+                                              "was read; check that it is the right file")]
+            elif stream.crlf_line and not undecodable:
+                report.problems[:] = [Problem(display, stream.crlf_line, "(file)", "line ends with CR LF (Windows "
+                                              "line endings); save the file with LF line endings")]
     except UnreadableInput as error:
-        add(Problem(display, 1, "(file)", f"{error}; table '{resource.name}' needs a CSV file here"))
-        return report
-    if not data.strip():
-        add(Problem(display, 1, "(file)", "file is empty; it needs at least the header line "
-                    f"{','.join(resource.field_names)}"))
-        return report
-    if data.startswith(UTF16_BOMS):
-        add(Problem(display, 1, "(file)", "file is UTF-16 (as Excel's 'Unicode text' writes it); save it as "
-                    "UTF-8 CSV without byte-order mark"))
-        return report
-    if data.startswith(BOM):
-        add(Problem(display, 1, "(file)", "file starts with a UTF-8 byte-order mark (BOM), as Excel "
-                    "writes it; save it as UTF-8 without BOM"))
-        return report
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        add(_decode_problem(display, resource.name, data, error))
-        return report
-    crlf = data.find(b"\r\n")
-    if crlf >= 0:
-        add(Problem(display, data.count(b"\n", 0, crlf) + 1, "(file)", "line ends with CR LF (Windows "
-                    "line endings); save the file with LF line endings"))
-        return report
-    header_line = text.split("\n", 1)[0]
-    for delimiter, name in OTHER_DELIMITERS.items():
-        if delimiter in header_line and "," not in header_line:
-            add(Problem(display, 1, "(file)", f"the header is separated by {name}, not by commas; "
-                        "save as comma-separated CSV (in Excel: 'CSV UTF-8 (comma delimited)')"))
-            return report
-    _check_records(resource, text, display, report)
-    return report
+        report.problems[:] = [Problem(display, 1, "(file)", f"{error}; table '{resource.name}' needs a CSV file here")]
+        return
+    except OSError as error:
+        report.problems[:] = [Problem(display, 1, "(file)", f"cannot be read: {error.strerror or error}; table "
+                                      f"'{resource.name}' needs a CSV file here")]
+        return
+    if undecodable:
+        # Only now is the whole file read: telling Windows-1252 from Mac Roman needs every byte (encoding.py).
+        data = read_input(path, root)
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            report.problems[:] = [_decode_problem(display, resource.name, data, error)]
+        del report.record_lines[:]
 
 
-def _check_records(resource: Resource, text: str, display: str, report: FileReport) -> None:
+def _head_problem(resource: Resource, display: str, raw: BinaryIO) -> Problem | None:
+    """What the first bytes tell: an empty file, or one in UTF-16 or with a byte-order mark."""
+    head = raw.read(HEAD)
+    if not head.strip():
+        while head and not head.strip():  # a file of blanks only is empty too, however long
+            head = raw.read(HEAD)
+        if not head.strip():
+            return Problem(display, 1, "(file)", "file is empty; it needs at least the header line "
+                           f"{','.join(resource.field_names)}")
+        raw.seek(0)
+        head = raw.read(HEAD)
+    if head.startswith(UTF16_BOMS):
+        return Problem(display, 1, "(file)", "file is UTF-16 (as Excel's 'Unicode text' writes it); save it as "
+                       "UTF-8 CSV without byte-order mark")
+    if head.startswith(BOM):
+        return Problem(display, 1, "(file)", "file starts with a UTF-8 byte-order mark (BOM), as Excel "
+                       "writes it; save it as UTF-8 without BOM")
+    return None
+
+
+def _first_line(path: Path, root: Path | None) -> str:
+    """The header line, up to the first LF, for the delimiter check; a bad byte in it is found by the stream."""
+    with open_input(path, root) as raw:
+        return raw.readline(FIELD_LIMIT).decode("utf-8", errors="replace").split("\n", 1)[0]
+
+
+class _Lines:
+    """The file's lines (split as csv wants them, newline=""), noting the first CR LF and the bytes read."""
+
+    def __init__(self, text: io.TextIOWrapper, raw: BinaryIO) -> None:
+        self.text = text
+        self.raw = raw
+        self.newlines = 0
+        self.crlf_line = 0
+        self.too_long = False
+
+    def __iter__(self) -> Iterator[str]:
+        newlines = 0
+        for line in self.text:
+            if line[-1:] == "\n":
+                if line[-2:] == "\r\n":
+                    self.crlf_line = newlines + 1
+                    return
+                newlines += 1
+                if newlines % 65_536 == 0 and self.raw.tell() > MAX_BYTES:
+                    self.too_long = True
+                    return
+            yield line
+
+    def drain(self) -> None:
+        """Read what is left (a CR LF or a bad byte further on outranks the problems found so far)."""
+        if self.crlf_line or self.too_long:
+            while self.text.read(CHUNK):  # decode only: a bad byte still outranks the CR LF
+                if self.raw.tell() > MAX_BYTES:
+                    self.too_long = True
+                    return
+            return
+        for _line in self:
+            pass
+
+
+def _records(resource: Resource, lines: _Lines, display: str, report: FileReport,
+             header_line: str) -> Iterator[tuple[int, list[str]]]:
     add = report.problems.append
     expected = resource.field_names
+    width = len(expected)
+    text_check = _text_checker(resource)
     # newline="": split records only at real line ends, not at U+2028 or form feeds inside a cell.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(lines, strict=True)
     start_line = 1
-    # The limit is process-wide and frictionless raises it when it loads: set ours for this read only.
+    # The limit is process-wide; ours holds for this read only.
     previous_limit = csv.field_size_limit(FIELD_LIMIT)
+    lines_append = report.record_lines.append
     try:
         for record in reader:
             index = len(report.record_lines)
-            report.record_lines.append(start_line)
+            lines_append(start_line)
             if index == 0:
+                if _delimiter_problem(header_line, display, add):
+                    return
                 _check_header(record, expected, display, add)
                 if report.problems:
                     return
-            elif not any(cell.strip() for cell in record):
+            elif not "".join(record).strip():
                 add(Problem(display, start_line, "(row)", "empty row; delete it"))
-            elif len(record) != len(expected):
+            elif len(record) != width:
                 add(Problem(display, start_line, "(row)", f"row has {len(record)} cells but the header "
-                            f"has {len(expected)}; check for a missing or extra comma, or a comma inside "
+                            f"has {width}; check for a missing or extra comma, or a comma inside "
                             "a value that is not enclosed in double quotes"))
             else:
-                report.problems.extend(_check_text(resource, record, display, start_line))
+                found = text_check(record, start_line)
+                if found:
+                    report.problems.extend(found)
+                elif not report.problems:
+                    yield start_line, record
             start_line = reader.line_num + 1
         data_rows = len(report.record_lines) - 1
-        if not report.problems and data_rows < resource.min_rows:
+        if not report.problems and data_rows < resource.min_rows and not lines.crlf_line:
             add(Problem(display, 2, "(file)", f"file has a header but {data_rows} rows; table '{resource.name}' "
                         f"needs at least {resource.min_rows}"))
     except csv.Error as error:
@@ -162,6 +248,15 @@ def _check_records(resource: Resource, text: str, display: str, report: FileRepo
                     'and a quote inside it doubled ("")'))
     finally:
         csv.field_size_limit(previous_limit)
+
+
+def _delimiter_problem(header_line: str, display: str, add: Callable[[Problem], None]) -> bool:
+    for delimiter, name in OTHER_DELIMITERS.items():
+        if delimiter in header_line and "," not in header_line:
+            add(Problem(display, 1, "(file)", f"the header is separated by {name}, not by commas; "
+                        "save as comma-separated CSV (in Excel: 'CSV UTF-8 (comma delimited)')"))
+            return True
+    return False
 
 
 def _label(name: str) -> str:
@@ -217,3 +312,21 @@ def _check_text(resource: Resource, record: list[str], display: str, line: int) 
                                     f"('{shown(value, 20)}'), which Excel would run; write the text so that it "
                                     "starts with a letter or a number"))
     return problems
+
+
+def _text_checker(resource: Resource) -> Callable[[list[str], int], list[Problem]]:
+    """_check_text behind two searches per record: most records hold nothing suspect, and one search over the
+    record's text and one over the first characters of its cells cost less than four per cell."""
+    columns = [i for i, f in enumerate(resource.fields) if f.type == "string"]
+    if not columns:
+        return lambda record, line: []
+    display = resource.path
+
+    def check(record: list[str], line: int) -> list[Problem]:
+        cells = [record[i] for i in columns]
+        if SUSPECT_CHARS.search("".join(cells)) is None and FORMULA_FIRST.search(
+                "".join([cell[:1] for cell in cells])) is None:
+            return []
+        return _check_text(resource, record, display, line)
+
+    return check

@@ -21,14 +21,10 @@ What the loader checks (a human still has to read the source; this catches the m
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
-from .filecheck import FileReport
-from .files import open_input
 from .problems import Problem
 from .schema import DESCRIPTOR_NAME, Field, Package, Resource
 
@@ -45,9 +41,13 @@ DEFAULT_SOURCE_COLUMN = "source_id"
 INFERENCE_WORDS = re.compile(
     r"\b(afleiding|inference|inferred|afgeleid|vermoedelijk|waarschijnlijk|vrijwel zeker|probably|presumably)\b",
     re.IGNORECASE)
+# A part of every word INFERENCE_WORDS matches, in lower case (see _may_hold_inference_words).
+INFERENCE_STEMS = ("afleid", "infer", "afgeleid", "vermoed", "waarschijnlijk", "vrijwel zeker", "probabl", "presumabl")
 # Hedged words that may stand in notes, but only inside a sentence marked AFLEIDING:.
 HEDGES = re.compile(r"\b(vermoedelijk|waarschijnlijk|vrijwel zeker|probably|presumably)\b", re.IGNORECASE)
 # An AFLEIDING: sentence runs to the first full stop followed by a space and a capital, or to the end.
+# Every word the checks of a remarks cell look for: a cell without any of them has nothing to check.
+REMARK_WORDS = re.compile(r"afleiding|vermoedelijk|waarschijnlijk|vrijwel zeker|probably|presumably", re.IGNORECASE)
 MARKED_SENTENCE = re.compile(r"AFLEIDING:.*?(?=\.\s+[A-Z]|$)", re.DOTALL)
 
 
@@ -66,13 +66,9 @@ def source_column(package: Package, resource: Resource, field: Field) -> str:
     return str(field.raw.get("sourceColumn") or raw.get("sourceColumn") or DEFAULT_SOURCE_COLUMN)
 
 
-def provenance_problems(package: Package, sound: list[Resource], reports: dict[str, FileReport]) -> list[Problem]:
-    problems = _descriptor_problems(package)
-    if problems:
-        return problems
-    for resource in sound:
-        problems.extend(_row_problems(package, resource, reports[resource.name]))
-    return problems
+def descriptor_problems(package: Package) -> list[Problem]:
+    """Problems of the declarations themselves; while there are any, rows are not checked (check 1)."""
+    return _descriptor_problems(package)
 
 
 def _raw_resource(package: Package, resource: Resource) -> dict[str, Any]:
@@ -99,46 +95,72 @@ def _descriptor_problems(package: Package) -> list[Problem]:
     return problems
 
 
-def _rows(package: Package, resource: Resource) -> Iterator[dict[str, str]]:
-    # Through the loader's safe reader, like every other read of a CSV (loaders/files.py).
-    with open_input(package.root / resource.path, package.root) as raw, \
-            io.TextIOWrapper(raw, encoding="utf-8", newline="") as f:
-        yield from csv.DictReader(f)
+def row_checker(package: Package, resource: Resource) -> Callable[[list[str], int], list[Problem]]:
+    """Checks 2 to 5 on one record (cells in the table's column order) at a time, as the loader streams it.
+
+    One search over a record's text cells comes first: most records hold no inference wording, and one search
+    per record costs less than one per cell."""
+    index = {name: i for i, name in enumerate(resource.field_names)}
+    sourced = [(name, index[name], source, index[source]) for name, source in
+               ((f.name, source_column(package, resource, f)) for f in resource.fields if provenance(f) == "source")]
+    texts = [(f.name, index[f.name]) for f in resource.fields if f.type == "string" and provenance(f) != "remarks"]
+    remarks = [(f.name, index[f.name]) for f in resource.fields if provenance(f) == "remarks"]
+    text_columns = [i for _, i in texts]
+    # The sourced columns per source column: a row whose source is filled (the common case) needs one test.
+    by_source: dict[int, list[tuple[str, int, str]]] = {}
+    for name, i, source, s in sourced:
+        by_source.setdefault(s, []).append((name, i, source))
+    path = resource.path
+
+    def check(record: list[str], line: int) -> list[Problem]:
+        problems: list[Problem] = []
+
+        def problem(column: str, text: str) -> None:
+            problems.append(Problem(path, line, column, text))
+
+        if text_columns and _may_hold_inference_words("\n".join([record[i] for i in text_columns])):
+            for name, i in texts:
+                found = INFERENCE_WORDS.search(record[i])
+                if found:
+                    problem(name, f"'{found.group(0)}' is inference wording; this column holds only what the "
+                            f"source states or our classification; move the inference to notes as '{MARKER} …'")
+        for s, columns in by_source.items():
+            if record[s].strip():
+                continue
+            for name, i, source in columns:
+                if record[i].strip():
+                    problem(name, f"has a value but no source in {source}; cite the source that states it or "
+                            "empty the cell")
+        for name, i in remarks:
+            text = record[i]
+            if text and REMARK_WORDS.search(text):
+                _remark_problems(text, name, record, sourced, problem)
+        return problems
+
+    return check
 
 
-def _row_problems(package: Package, resource: Resource, report: FileReport) -> list[Problem]:
-    sourced = {f.name: source_column(package, resource, f) for f in resource.fields if provenance(f) == "source"}
-    texts = [f.name for f in resource.fields if f.type == "string" and provenance(f) != "remarks"]
-    remarks = [f.name for f in resource.fields if provenance(f) == "remarks"]
-    problems = []
-    for index, row in enumerate(_rows(package, resource), start=1):
-        line = report.line_of_record(index + 1)
+def _may_hold_inference_words(text: str) -> bool:
+    """False only when INFERENCE_WORDS cannot match: substring tests cost a fraction of its search. The
+    non-ASCII characters that IGNORECASE matches to ASCII letters (K, ſ, İ, ı) are folded first."""
+    folded = text.casefold()
+    if not folded.isascii():
+        folded = folded.replace("\u0131", "i").replace("\u0307", "")
+    return any(map(folded.__contains__, INFERENCE_STEMS))  # map, not a generator: no Python frame per stem
 
-        def problem(column: str, text: str, line: int = line) -> None:
-            problems.append(Problem(resource.path, line, column, text))
 
-        for name in texts:
-            found = INFERENCE_WORDS.search(row.get(name) or "")
-            if found:
-                problem(name, f"'{found.group(0)}' is inference wording; this column holds only what the source "
-                        f"states or our classification; move the inference to notes as '{MARKER} …'")
-        for name, source in sourced.items():
-            if (row.get(name) or "").strip() and not (row.get(source) or "").strip():
-                problem(name, f"has a value but no source in {source}; cite the source that states it or empty "
-                        "the cell")
-        for name in remarks:
-            text = row.get(name) or ""
-            for word in re.finditer(r"afleiding:?", text, re.IGNORECASE):
-                if word.group(0) != MARKER:
-                    problem(name, f"'{word.group(0)}': write an inference as '{MARKER} …' (capitals and colon)")
-            marked = [m.span() for m in MARKED_SENTENCE.finditer(text)]
-            for hedge in HEDGES.finditer(text):
-                if not any(start <= hedge.start() < end for start, end in marked):
-                    problem(name, f"'{hedge.group(0)}' outside a sentence marked {MARKER}; mark the inference")
-            for sentence in MARKED_SENTENCE.findall(text):
-                for column in sourced:
-                    if re.search(rf"\b{re.escape(column)}\b", sentence) and (row.get(column) or "").strip():
-                        problem(column, f"is filled by an inference (the {MARKER} sentence in {name} names it); "
-                                "an inference may explain an empty cell, never fill it; empty the cell or cite a "
-                                "source that states the value")
-    return problems
+def _remark_problems(text: str, name: str, record: list[str], sourced: list[tuple[str, int, str, int]],
+                     problem: Callable[[str, str], None]) -> None:
+    for word in re.finditer(r"afleiding:?", text, re.IGNORECASE):
+        if word.group(0) != MARKER:
+            problem(name, f"'{word.group(0)}': write an inference as '{MARKER} …' (capitals and colon)")
+    marked = [m.span() for m in MARKED_SENTENCE.finditer(text)]
+    for hedge in HEDGES.finditer(text):
+        if not any(start <= hedge.start() < end for start, end in marked):
+            problem(name, f"'{hedge.group(0)}' outside a sentence marked {MARKER}; mark the inference")
+    for sentence in MARKED_SENTENCE.findall(text):
+        for column, i, _source, _s in sourced:
+            if re.search(rf"\b{re.escape(column)}\b", sentence) and record[i].strip():
+                problem(column, f"is filled by an inference (the {MARKER} sentence in {name} names it); "
+                        "an inference may explain an empty cell, never fill it; empty the cell or cite a "
+                        "source that states the value")

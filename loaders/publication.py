@@ -106,7 +106,7 @@ class Publication:
 
 
 def licence_label(package: Package) -> str:
-    """The licence as people write it (CC BY 4.0), from its SPDX-style name in datapackage.yaml."""
+    """The licence as people write it (spaces for the hyphens of CC-BY-…), from its SPDX name in datapackage.yaml."""
     name = package.license.get("name", "")
     return name.replace("CC-BY-", "CC BY ") if name.startswith("CC-BY-") else name
 

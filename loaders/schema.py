@@ -85,11 +85,6 @@ class Resource:
         return [(fk.reference_fields[0], fk.fields[0]) for fk in self.foreign_keys
                 if fk.resource == self.name and len(fk.fields) == 1 and len(fk.reference_fields) == 1]
 
-    @property
-    def successor_of(self) -> tuple[str, str] | None:
-        """The first self link; bench/fastcheck.py (a prototype) tests it before checking for cycles."""
-        return self.self_links[0] if self.self_links else None
-
 
 def _field(raw: dict[str, Any]) -> Field:
     constraints = raw.get("constraints") or {}

@@ -22,12 +22,11 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import yaml
 from datasette.app import Datasette
 
 from . import chart_render
-from .inspect import read_inspect
 from .site import DATABASE
+from .site_files import read_inspect, read_json, site_file_paths
 
 GRACEFUL_SHUTDOWN_SECONDS = 3
 MAX_CONNECTIONS = 1_000
@@ -42,26 +41,19 @@ def settings(root: Path) -> dict[str, Any]:
     return dict(json.loads((root / "settings.json").read_text(encoding="utf-8")))
 
 
-def built_data_version(db: Path) -> str:
-    """The data_version the build wrote into the database ("" when it has none)."""
-    conn = sqlite3.connect(f"file:{db}?immutable=1", uri=True)
-    try:
-        row = conn.execute("select value from build_info where key = 'data_version'").fetchone()
-    except sqlite3.Error:
-        return ""
-    finally:
-        conn.close()
-    return str(row[0]) if row else ""
-
-
 def configured_datasette(root: Path, db: Path) -> Datasette:
-    """The Datasette of `make serve`: the database immutable, metadata, plugins, templates, settings, and the
-    inspect data the build wrote (row counts of every table and view, so no page counts them per request)."""
-    inspect = read_inspect(db, built_data_version(db))
+    """The Datasette of `make serve`: the database immutable with the metadata and inspect data the build wrote
+    next to it (row counts of every table and view, so no page counts them per request; ignored when written for
+    other data), the project's plugins, templates and settings."""
+    metadata_path, inspect_path = site_file_paths(db)
+    for path in (metadata_path, inspect_path):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: missing; run `make build` first")
+    inspect = read_inspect(db)
     datasette = Datasette(
         immutables=[str(db)],
+        metadata=read_json(metadata_path),
         inspect_data=inspect,
-        metadata=yaml.safe_load((root / "metadata.yml").read_text(encoding="utf-8")),
         plugins_dir=str(root / "plugins"),
         template_dir=str(root / "templates"),
         settings=settings(root),

@@ -1,4 +1,5 @@
-"""Show which data release a page comes from (data version, build date, commit) in every footer."""
+"""Show which data release a page comes from (data version, build date, commit) in every footer, and give every
+template the database name (`site_database`, from loaders/site.py) for its links."""
 
 from __future__ import annotations
 
@@ -23,6 +24,6 @@ async def read_build_info(datasette: Any) -> dict[str, str]:
 @hookimpl
 def extra_template_vars(datasette: Any) -> Any:
     async def inner() -> dict[str, Any]:
-        return {"build_info": await read_build_info(datasette)}
+        return {"build_info": await read_build_info(datasette), "site_database": DATABASE}
 
     return inner

@@ -24,14 +24,16 @@ from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
 from loaders import chart_render
-from loaders.publication import Publication
-from loaders.schema import PROJECT_ROOT
+from loaders.fingerprint import site_fingerprint
+from loaders.publication import Publication, licence_label
+from loaders.schema import PROJECT_ROOT, served_package
 from loaders.site import DATABASE
 
 CHARTS_FILE = PROJECT_ROOT / "charts.yml"
 SLUG = r"(?P<slug>[a-z0-9-]+)"
-LICENCE = "CC BY 4.0"
-LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
+# The licence as datapackage.yaml states it, the one place it is written.
+LICENCE = licence_label(served_package())
+LICENCE_URL = served_package().license.get("path", "")
 FALLBACK_SOURCE = "Prestatieafspraken volkshuisvesting Het Hogeland (openbare bron per rij)"
 # Print quality: 300 PPI, and by default at least 1,800 px wide, which Word inserts 15 cm wide (the text width of
 # an A4 page). `?scale=` asks for another multiple of the SVG's size, bounded so one request stays cheap, and
@@ -85,6 +87,7 @@ class BoundChart(NamedTuple):
     data_version: str
     built_on: str
     params: tuple[tuple[str, str], ...] = ()  # the query parameters the URL set, e.g. (("municipality", "..."),)
+    release: str = ""  # release_key(): what a drawn image is cached under
 
     @property
     def slug(self) -> str:
@@ -147,6 +150,12 @@ async def data_release(datasette: Any) -> tuple[str, str]:
     return _releases[db.path]
 
 
+async def release_key(datasette: Any) -> str:
+    """The data version and the digest of the whole build (loaders/fingerprint.py): a drawn image and its ETag
+    change with either, so a changed saved query or chart after a rebuild is a new image, never an old 304."""
+    return f"{(await data_release(datasette))[0]}-{site_fingerprint(datasette)}"
+
+
 async def bind(datasette: Any, request: Any, slug: str) -> BoundChart:
     """Run the chart's canned query as the visitor, with the same permissions as its own page."""
     chart = chart_or_404(slug)
@@ -170,7 +179,8 @@ async def bind(datasette: Any, request: Any, slug: str) -> BoundChart:
         rows = [dict(row) for row in (await db.execute(query["sql"], {**params, **chosen})).rows]
     sources = list(dict.fromkeys((row.get("source_publisher") or "", row.get("source_url") or "")
                                  for row in rows if row.get("source_publisher") or row.get("source_url")))
-    return BoundChart(chart, rows, sources, *await data_release(datasette), tuple(sorted(chosen.items())))
+    return BoundChart(chart, rows, sources, *await data_release(datasette), tuple(sorted(chosen.items())),
+                      await release_key(datasette))
 
 
 def png_scale(svg_width: int, asked: str | None) -> float:
@@ -187,14 +197,14 @@ def png_scale(svg_width: int, asked: str | None) -> float:
     return round(scale / SCALE_STEP) * SCALE_STEP if asked else scale
 
 
-def cached_image(key: str, fmt: str, data_version: str) -> bytes | None:
-    """A drawn image by chart key (slug, with its URL parameters if any), format and data version."""
-    return _images.get((key, fmt, data_version))
+def cached_image(key: str, fmt: str, release: str) -> bytes | None:
+    """A drawn image by chart key (slug, with its URL parameters if any), format and release_key()."""
+    return _images.get((key, fmt, release))
 
 
 async def render(bound: BoundChart, fmt: str) -> tuple[bytes, bool]:
     """The image bytes and whether they came from the cache; never fetches a URL."""
-    key = (bound.key, fmt, bound.data_version)
+    key = (bound.key, fmt, bound.release)
     if key in _images:
         return _images[key], True
     if key in _rendering:
@@ -283,17 +293,17 @@ async def chart_file(datasette: Any, request: Any) -> Response:
     key = chart_key(slug, url_params(request, (query or {}).get("params", [])))
     extension = fmt
     if fmt == "png":
-        svg = cached_image(key, "svg", (await data_release(datasette))[0])
+        svg = cached_image(key, "svg", await release_key(datasette))
         if svg is None:
             svg = (await render(await bind(datasette, request, slug), "svg"))[0]
         fmt = f"png@{png_scale(svg_size(svg)[0], request.args.get('scale'))}"
-    etag = f'"{(await data_release(datasette))[0]}-{key}-{definition}-{fmt}"'
+    etag = f'"{await release_key(datasette)}-{key}-{definition}-{fmt}"'
     headers = {"Cache-Control": "public, max-age=86400", "ETag": etag}
     if request.args.get("download"):
         headers["Content-Disposition"] = f'attachment; filename="{slug}.{extension}"'
     if request.headers.get("if-none-match") == etag:
         return Response("", status=304, headers=headers)
-    cached = cached_image(key, fmt, (await data_release(datasette))[0]) if fmt != "vl.json" else None
+    cached = cached_image(key, fmt, await release_key(datasette)) if fmt != "vl.json" else None
     if cached is not None:
         # Permissions are still checked, but a drawn image needs no query: static-file speed.
         await datasette.ensure_permissions(request.actor, [("view-query", (DATABASE, charts()[slug]["query"])),

@@ -3,11 +3,11 @@ in loaders/views.yaml, for the templates. The technical name stays in the page (
 every export, which this plugin does not touch.
 
 A saved question's columns are not tied to one table. A column the query computes itself (a rank, a count) is
-labelled in the query's own `labels` in metadata.yml, the one place that column is defined; any other column takes
-the label of the schema or view column of the same name: the one of the table or view the query names under
-`labels_from` when it has that column, else the label every view (then every table) with that column agrees on. A
-name whose labels disagree (`kind` is a kind of agreement, of partner or of work) and that neither settles keeps its
-technical name: better a code than a wrong heading.
+labelled in the query's own `labels` (the header of queries/<name>.sql), the one place that column is defined; any
+other column takes the label of the schema or view column of the same name: the one of the table or view the query
+names under `labels_from` when it has that column, else the label every view (then every table) with that column
+agrees on. A name whose labels disagree (`kind` is a kind of agreement, of partner or of work) and that neither
+settles keeps its technical name: better a code than a wrong heading.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 
 from datasette import hookimpl
 
+from loaders.queries import served_queries
 from loaders.schema import served_package
-from loaders.site import DATABASE
 from loaders.views import column_labels, view_definitions
 
 
@@ -87,7 +87,7 @@ def query_column_labels(columns: list[str], labels_from: Any = None, own: Any = 
 def extra_template_vars(datasette: Any) -> dict[str, Any]:
     def saved_question_labels(name: str, columns: list[str]) -> list[str | None]:
         """The labels of the columns of the saved question `name` (for pages such as a chart's data table)."""
-        query = (datasette.metadata("queries", database=DATABASE) or {}).get(name) or {}
+        query = served_queries().get(name) or {}
         return query_column_labels(columns, query.get("labels_from"), query.get("labels"))
 
     return {"column_label": column_label, "query_column_labels": query_column_labels,

@@ -5,6 +5,9 @@ and JavaScript to a fraction. Files that are compressed already (PNG charts, the
 database download) are passed through untouched, and answers under 1,000 bytes are not worth it.
 Level 6 compresses almost as well as 9 at a fraction of the CPU time. Responses carry
 `Vary: Accept-Encoding`, so a caching proxy keeps the two forms apart.
+
+Why not datasette-gzip (0.3): it is this same asgi-gzip middleware, with no way to pass the .db/.zip/.png
+downloads through and registered `trylast`, the outermost place plugins/security.py must hold.
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ import yaml
 from datasette import hookimpl
 
 from loaders.datapackage_zip import ZIP_NAME
-from loaders.schema import PROJECT_ROOT
+from loaders.publication import licence_label
+from loaders.queries import served_queries
+from loaders.schema import PROJECT_ROOT, served_package
 from loaders.site import DATABASE
 
 
@@ -32,12 +34,12 @@ async def home_vars(datasette: Any) -> dict[str, Any]:
         " where x.municipality = d.municipality and c.status = 'gedeeltelijk') as partial, "
         "exists (select 1 from documents y where y.municipality = d.municipality and y.kind = 'prestatieafspraken' "
         " and y.period_start <= 2024 and coalesce(y.period_end, y.period_start) >= 2024) as has_2024 "
-        "from documents d where d.kind in ('prestatieafspraken', 'raamafspraken', 'addendum', 'verlenging') "
+        "from documents d where d.id in (select document_id from agreement_documents) "
         "group by d.municipality order by d.municipality")
     counts = await db.execute("select substr(key, 6) as name, cast(value as integer) as rows from build_info "
                               "where key like 'rows.%' order by key")
-    # get_canned_queries rather than datasette.metadata(), which Datasette 1.0 removes.
-    queries = await datasette.get_canned_queries(DATABASE, None)
+    # From queries/ as loaded for the build, not from Datasette's metadata API, which Datasette 1.0 changes.
+    queries = served_queries()
     # A question that is also drawn as a chart (charts.yml) links to its chart page as well.
     charted = {c["query"]: c["slug"] for c in
                yaml.safe_load((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]}
@@ -50,6 +52,8 @@ async def home_vars(datasette: Any) -> dict[str, Any]:
                         for name, q in queries.items()],
             "zip_name": ZIP_NAME,
             "database": DATABASE,
+            "licence": licence_label(served_package()),
+            "licence_url": served_package().license.get("path", ""),
         }
     }
 

@@ -1,10 +1,11 @@
 """HTTP caching: the database is immutable, so a successful response stays valid until the next release.
 
 Every 200 answer to GET or HEAD gets `Cache-Control: public, max-age=86400` and a weak ETag made of the
-data version (table build_info, key data_version, for people to read) and a digest of the whole build: the
-database file's bytes (so a changed view or anything else the loader writes counts, not only the CSVs), the
-site's files (metadata, plugins, templates, settings, charts.yml, publication.yaml), the base URL and the
-installed versions. Any change anywhere changes every ETag. A request
+data version (table build_info, key data_version, for people to read) and a digest of the complete build output
+and of every file the server reads: build/ (the database's bytes, so a changed view or anything else the loader
+writes counts, not only the CSVs; the generated metadata.json with the saved questions, and inspect.json), the
+site's files (plugins, templates, settings, charts.yml, publication.yaml, datapackage.yaml, queries/, loaders/),
+the base URL and the installed versions. Any change anywhere changes every ETag. A request
 whose `If-None-Match` carries the current ETag gets `304 Not Modified` without running any query: a browser
 or a caching proxy (nginx, a CDN) revalidates for the price of a header. URLs do not change. The 304 is
 answered before Datasette runs: sound because a client only holds this ETag for a URL that answered 200 with
@@ -19,66 +20,21 @@ gzip-compressed or not (plugins/compression.py); both are the same content.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-import os
 import weakref
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from datasette import __version__ as datasette_version
 from datasette import hookimpl
 
-from loaders.publication import BASE_URL_ENV
-from loaders.schema import PROJECT_ROOT
+from loaders.fingerprint import site_fingerprint
 from loaders.site import ASGIApp, Message, Receive, Scope, Send
 
 MAX_AGE = 86_400
 CACHE_CONTROL = f"public, max-age={MAX_AGE}".encode()
 UNCACHEABLE = (b"no-cache", b"no-store", b"private")
-# Files outside metadata, plugins and templates that change what a page or download says.
-SITE_FILES = ("charts.yml", "publication.yaml", "datapackage.yaml")
 CACHE_HEADERS = {b"cache-control", b"etag", b"expires", b"last-modified"}
 _etags: weakref.WeakKeyDictionary[Any, bytes | None] = weakref.WeakKeyDictionary()
 
-
-
-def _files_digest(digest: Any, folder: str | None) -> None:
-    if not folder or not Path(folder).is_dir():
-        return
-    for path in sorted(Path(folder).rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-
-
-def _file_digest(digest: Any, path: Path) -> None:
-    digest.update(path.name.encode())
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-
-
-def site_fingerprint(datasette: Any) -> str:
-    """What besides the data version decides what a page says. Taken at startup: plugins may add to the
-    merged metadata while serving, so the metadata as given (metadata.yml) is hashed."""
-    digest = hashlib.sha256(datasette_version.encode())
-    for _name, db in sorted(datasette.databases.items()):
-        if db.path and not db.is_mutable:
-            _file_digest(digest, Path(db.path))
-    for name in SITE_FILES:
-        if (PROJECT_ROOT / name).is_file():
-            _file_digest(digest, PROJECT_ROOT / name)
-    digest.update(os.environ.get(BASE_URL_ENV, "").encode())
-    digest.update(json.dumps(getattr(datasette, "_metadata_local", None) or {}, sort_keys=True,
-                             default=str).encode())
-    digest.update(json.dumps(datasette.settings_dict(), sort_keys=True, default=str).encode())
-    _files_digest(digest, datasette.plugins_dir)
-    _files_digest(digest, datasette.template_dir)
-    for plugin in datasette._plugins():  # installed plugins and their versions
-        digest.update(f"{plugin['name']}={plugin.get('version')}".encode())
-    return digest.hexdigest()[:8]
 
 
 async def data_versions(datasette: Any) -> str | None:

@@ -9,6 +9,7 @@ from typing import Any
 from datasette import hookimpl
 
 from loaders.fts import fts_query
+from loaders.site import DATABASE
 
 
 @hookimpl
@@ -20,7 +21,7 @@ def prepare_connection(conn: sqlite3.Connection) -> None:
 def render_cell(value: Any, column: str, table: str | None, database: str) -> Any:
     """The search query returns a `link` path per hit; show it as a link to that row."""
     if (table is None and column == "link" and isinstance(value, str)
-            and re.fullmatch(r"/prestatieafspraken/[a-z_]+/[A-Za-z0-9-]+", value)):
+            and re.fullmatch(rf"/{re.escape(DATABASE)}/[a-z_]+/[A-Za-z0-9-]+", value)):
         from markupsafe import Markup, escape
 
         return Markup(f'<a href="{escape(value)}">{escape(value)}</a>')

@@ -42,6 +42,8 @@ log = logging.getLogger("prestatieafspraken.security")
 
 ALLOWED_METHODS = {"GET", "HEAD", "OPTIONS"}
 EMBED_PATH = re.compile(r"^/-/charts/[a-z0-9-]+/embed$")
+# Why not datasette-block (0.1.1, unchanged since 2021): it reads its prefixes from metadata-held plugin
+# configuration, which Datasette 1.0 moves, and blocks by prefix only, not these exact pages with or without .json.
 HIDDEN_PATHS = re.compile(r"^/-/(threads|databases|permissions|allow-debug|messages|actor)(\.json)?$")
 MAX_PATH_BYTES = 2_048
 MAX_QUERY_BYTES = 16_384  # a long saved-query URL with its SQL fits in a few kB

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from datasette.app import Datasette
 from hypothesis import settings
 from hypothesis.configuration import set_hypothesis_home_dir
@@ -25,8 +24,10 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from loaders.build import build
 from loaders.cli import serve_command
 from loaders.datapackage_zip import ZIP_NAME, write_zip
+from loaders.queries import load_queries
 from loaders.schema import PROJECT_ROOT, Package
 from loaders.server import configured_datasette
+from loaders.site_files import write_site_files
 
 ROOT = PROJECT_ROOT
 DB_NAME = "prestatieafspraken"
@@ -50,7 +51,17 @@ def db_path(tmp_path_factory: pytest.TempPathFactory, package: Package) -> Path:
     path = tmp_path_factory.mktemp("db") / f"{DB_NAME}.db"
     build(package, path, progress=lambda _m: None)
     write_zip(package, path.parent / ZIP_NAME)
+    write_site_files(package, path)
     return path
+
+
+def copy_build(db_path: Path, folder: Path) -> Path:
+    """A copy of the built site (database, generated metadata and inspect data) in `folder`, to change."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in db_path.parent.iterdir():
+        if path.is_file():
+            shutil.copy(path, folder / path.name)
+    return folder / db_path.name
 
 
 def make_datasette(db_path: Path) -> Datasette:
@@ -120,9 +131,8 @@ def rss_mb(pid: int) -> float:
     return int(status.split("VmRSS:")[1].split()[0]) / 1024
 
 
-# The saved questions as metadata.yml defines them, and a way to ask one as a visitor would.
-SAVED_QUERIES: dict[str, Any] = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))[
-    "databases"][DB_NAME]["queries"]
+# The saved questions as queries/ defines them, and a way to ask one as a visitor would.
+SAVED_QUERIES: dict[str, Any] = load_queries(ROOT)
 
 
 async def ask(ds: Datasette, name: str, **params: str) -> list[dict[str, Any]]:

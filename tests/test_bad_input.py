@@ -278,7 +278,7 @@ def test_a_named_pipe_for_a_zipped_document_fails_the_build_and_keeps_both_outpu
 def test_a_bug_in_the_loader_is_still_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = make_project(tmp_path)
 
-    def broken(_package):  # type: ignore[no-untyped-def]
+    def broken(_package, **_options):  # type: ignore[no-untyped-def]
         raise KeyError("somewhere")
 
     monkeypatch.setattr("loaders.cli.validate_package", broken)

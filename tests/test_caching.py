@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import re
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -11,7 +13,10 @@ import httpx
 import pytest
 import yaml
 
-from .conftest import ROOT, make_datasette
+from loaders.queries import format_query, parse_query
+from loaders.site_files import write_site_files
+
+from .conftest import ROOT, SAVED_QUERIES, copy_build, make_datasette
 
 CACHEABLE = [
     "/",
@@ -64,8 +69,7 @@ async def test_etag_is_stable_across_processes_with_the_same_data(ds, db_path):
 
 
 async def test_etag_changes_with_the_data(ds, db_path, tmp_path):
-    changed = tmp_path / "prestatieafspraken.db"
-    changed.write_bytes(db_path.read_bytes())
+    changed = copy_build(db_path, tmp_path / "build")
     with sqlite3.connect(changed) as conn:
         conn.execute("update build_info set value = 'other-release' where key = 'data_version'")
     conn.close()
@@ -182,8 +186,7 @@ async def test_no_gzip_or_caching_headers_leak_onto_404(ds):
 
 async def test_etag_changes_with_anything_the_build_writes(ds, db_path, tmp_path):
     """Same data version, other database bytes (say, a view the loader now defines differently): a new ETag."""
-    changed = tmp_path / "prestatieafspraken.db"
-    changed.write_bytes(db_path.read_bytes())
+    changed = copy_build(db_path, tmp_path / "build")
     with sqlite3.connect(changed) as conn:
         conn.execute("create view extra_view_for_test as select 1 as x")
     conn.close()
@@ -193,3 +196,64 @@ async def test_etag_changes_with_anything_the_build_writes(ds, db_path, tmp_path
     new = (await new_site.client.get("/")).headers["etag"]
     assert new != old
     assert (await new_site.client.get("/", headers={"if-none-match": old})).status_code == 200
+
+
+def _rebuilt_site_with(db_path: Path, tmp_path: Path, package, *, query_sql: tuple[str, str] | None = None,
+                       view_sql: tuple[str, str] | None = None) -> Path:
+    """The build of db_path again, as `prestatieafspraken build` would write it after one edit: a saved query's
+    SQL in queries/ (name, new SQL), or a view's definition (name, new SQL)."""
+    changed = copy_build(db_path, tmp_path / "build")
+    site_root = tmp_path / "site"
+    shutil.copytree(ROOT / "queries", site_root / "queries")
+    shutil.copy(ROOT / "metadata.yml", site_root / "metadata.yml")
+    if query_sql:
+        name, sql = query_sql
+        path = site_root / "queries" / f"{name}.sql"
+        path.write_text(format_query({**parse_query(path.read_text(encoding="utf-8")), "sql": sql}), encoding="utf-8")
+    if view_sql:
+        name, sql = view_sql
+        with contextlib.closing(sqlite3.connect(changed)) as conn, conn:
+            conn.execute(f"drop view {name}")
+            conn.execute(f"create view {name} as {sql}")
+    write_site_files(package, changed, root=site_root)
+    return changed
+
+
+async def test_etag_changes_with_a_saved_query_and_an_old_etag_gets_the_new_answer(ds, db_path, tmp_path, package):
+    path = "/prestatieafspraken/coverage_gaps.json?_shape=array"
+    old = await ds.client.get(path)
+    sql = f"select * from ({SAVED_QUERIES['coverage_gaps']['sql']}) limit 1"
+    site = make_datasette(_rebuilt_site_with(db_path, tmp_path, package, query_sql=("coverage_gaps", sql)))
+    new = await site.client.get(path, headers={"if-none-match": old.headers["etag"]})
+    assert new.status_code == 200
+    assert new.headers["etag"] != old.headers["etag"]
+    assert len(old.json()) > 1 and new.json() == old.json()[:1]
+
+
+async def test_etag_changes_with_a_view_and_an_old_etag_gets_the_new_page(ds, db_path, tmp_path, package):
+    path = "/prestatieafspraken/coverage_overview.json?_shape=array"
+    old = await ds.client.get(path)
+    sql = (await ds.get_database("prestatieafspraken").execute(
+        "select sql from sqlite_master where type = 'view' and name = 'coverage_overview'")).rows[0][0]
+    body = sql[sql.lower().index(" as ") + 4:]
+    changed_view = f"select * from ({body}) where status <> 'opgenomen'"
+    site = make_datasette(_rebuilt_site_with(db_path, tmp_path, package, view_sql=("coverage_overview", changed_view)))
+    new = await site.client.get(path, headers={"if-none-match": old.headers["etag"]})
+    assert new.status_code == 200
+    assert new.headers["etag"] != old.headers["etag"]
+    assert 0 < len(new.json()) < len(old.json())
+
+
+async def test_a_chart_image_changes_etag_with_its_saved_query(ds, db_path, tmp_path, package):
+    """The chart images carry their own ETag: it too must follow a changed saved query, not only the data."""
+    chart = next(c for c in yaml.safe_load((ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]
+                 if c["query"] == "missing_per_municipality")
+    path = f"/-/charts/{chart['slug']}.svg"
+    old = await ds.client.get(path)
+    assert old.status_code == 200
+    sql = f"select * from ({SAVED_QUERIES['missing_per_municipality']['sql']}) limit 1"
+    site = make_datasette(_rebuilt_site_with(db_path, tmp_path, package, query_sql=("missing_per_municipality", sql)))
+    new = await site.client.get(path, headers={"if-none-match": old.headers["etag"]})
+    assert new.status_code == 200
+    assert new.headers["etag"] != old.headers["etag"]
+    assert new.content != old.content

@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+import signal
 import sqlite3
 import struct
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 import zlib
 from pathlib import Path
@@ -20,6 +25,7 @@ from datasette.app import Datasette
 from markupsafe import escape
 
 from loaders.publication import Publication
+from loaders.queries import load_queries
 from loaders.schema import PROJECT_ROOT
 
 DB = "prestatieafspraken"
@@ -78,11 +84,10 @@ def foreign_assets(page: str) -> list[str]:
 def test_charts_yml_is_well_formed() -> None:
     assert len(CHARTS) >= 5
     assert len(set(SLUGS)) == len(SLUGS), "duplicate slug"
-    metadata = yaml.safe_load((PROJECT_ROOT / "metadata.yml").read_text(encoding="utf-8"))
-    queries = metadata["databases"][DB]["queries"]
+    queries = load_queries(PROJECT_ROOT)
     for chart in CHARTS:
         assert re.fullmatch(r"[a-z0-9-]+", chart["slug"]), chart["slug"]
-        assert chart["query"] in queries, f"{chart['slug']}: saved query {chart['query']} not in metadata.yml"
+        assert chart["query"] in queries, f"{chart['slug']}: saved query {chart['query']} not in queries/"
         for field in ("title", "description", "alt"):
             assert chart[field]["nl"].strip() and chart[field]["en"].strip(), (chart["slug"], field)
         assert "data" not in chart["spec"], f"{chart['slug']}: the plugin injects the data"
@@ -298,3 +303,40 @@ async def test_asked_scales_are_few_so_images_stay_few(ds: Datasette) -> None:
     etags = {(await ds.client.get(f"/-/charts/{slug}.png?scale={s}")).headers["etag"]
              for s in ("2.1", "2.2", "1.9", "inf", "6", "-inf", "0")}
     assert len(etags) == 3, etags  # 2.0, 6.0 and 1.0
+
+
+# A parent that ends without cleaning up: SIGKILL of the server, or os._exit as pytest-xdist workers do.
+_ABRUPT_PARENT = """
+import os
+from loaders import chart_render
+if __name__ == "__main__":
+    chart_render.start()
+    print(*[p.pid for p in chart_render._pool._processes.values()], flush=True)
+    os._exit(0)
+"""
+
+
+def test_the_drawing_worker_ends_with_a_parent_that_was_killed(tmp_path: Path) -> None:
+    script = tmp_path / "parent.py"
+    script.write_text(_ABRUPT_PARENT, encoding="utf-8")
+    # The orphan would keep an inherited stdout open, so the worker's id is read from a file, not a pipe.
+    out = tmp_path / "pid"
+    with out.open("w") as handle:
+        subprocess.run([sys.executable, str(script)], cwd=PROJECT_ROOT, stdout=handle, timeout=120, check=True,
+                       env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+    (pid,) = map(int, out.read_text().split())
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = _alive(pid)
+    if alive:
+        os.kill(pid, signal.SIGKILL)
+    assert not alive, "the chart worker outlived its parent"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"

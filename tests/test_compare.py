@@ -272,8 +272,12 @@ def test_the_second_municipality_builds_with_the_code_of_main_unchanged(tmp_path
     base = _base_of_main()
     if base is None:
         pytest.skip("needs git and a main branch to compare with")
-    archive = subprocess.run(["git", "-C", str(PROJECT_ROOT), "archive", base, "--", "loaders", "datapackage.yaml",
-                              "publication.yaml", "LICENSE-DATA.md", "README.md", "CITATION.cff"],
+    # Everything the build reads, as far as main had it then (metadata.yml and queries/ became build inputs later).
+    at_base = set(subprocess.run(["git", "-C", str(PROJECT_ROOT), "ls-tree", "--name-only", base], check=True,
+                                 capture_output=True, text=True).stdout.split())
+    inputs = [name for name in ("loaders", "datapackage.yaml", "publication.yaml", "LICENSE-DATA.md", "README.md",
+                                "CITATION.cff", "metadata.yml", "queries") if name in at_base]
+    archive = subprocess.run(["git", "-C", str(PROJECT_ROOT), "archive", base, "--", *inputs],
                              check=True, capture_output=True).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(tmp_path, filter="data")

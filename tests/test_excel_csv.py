@@ -20,11 +20,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-import yaml
 from datasette.app import Datasette
 from datasette.utils.asgi import Request
 
 from loaders.fts import fts_query
+from loaders.queries import load_queries
 from loaders.schema import PROJECT_ROOT
 
 DB = "prestatieafspraken"
@@ -32,8 +32,7 @@ BOM = b"\xef\xbb\xbf"
 BIG_ROWS = 2500  # more than two pages of max_returned_rows (1000)
 FORMULAS = ["=1+1", "+31 6", "-x", "@SUM(A1)", "\tx", "\rx"]
 SETTINGS = json.loads((PROJECT_ROOT / "settings.json").read_text(encoding="utf-8"))
-QUERIES: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "metadata.yml").read_text(encoding="utf-8"))[
-    "databases"][DB]["queries"]
+QUERIES: dict[str, Any] = load_queries(PROJECT_ROOT)
 # Parameter values for saved queries; empty matches everything, but an empty search finds nothing.
 QUERY_PARAMS = {"search": {"q": "huurders"}}
 # LibreOffice CSV import options (https://help.libreoffice.org/latest/en-US/text/shared/guide/csv_params.html):

@@ -18,6 +18,7 @@ import yaml
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, BrowserContext, Page
 
+from loaders.queries import load_queries
 from loaders.schema import PROJECT_ROOT, Package
 from loaders.views import column_labels, view_definitions
 from tests.test_browser import CHROMIUM, browser, server  # noqa: F401  (fixtures)
@@ -133,8 +134,7 @@ async def test_a_search_without_results_says_so_and_helps(context: BrowserContex
 
 
 def saved_questions() -> dict[str, dict[str, str]]:
-    metadata = yaml.safe_load((PROJECT_ROOT / "metadata.yml").read_text(encoding="utf-8"))
-    return metadata["databases"]["prestatieafspraken"]["queries"]
+    return load_queries(PROJECT_ROOT)
 
 
 @pytest.mark.parametrize("name", sorted(saved_questions()))

@@ -24,7 +24,10 @@ import httpx
 import pytest
 from datasette.app import Datasette
 
-from tests.conftest import live_site, make_datasette, rss_mb
+from tests.conftest import copy_build, live_site, make_datasette, rss_mb
+
+# Time bounds and memory caps: run alone, after the parallel part of the suite (Makefile: test).
+pytestmark = pytest.mark.serial
 
 DB = "prestatieafspraken"
 # Queries that each build one huge value in a single SQLite instruction, where no time limit can act.
@@ -171,8 +174,7 @@ async def test_an_unexpected_failure_gets_the_sites_own_500_page(ds: Datasette, 
 
 async def test_one_render_per_chart_when_many_ask_at_once(db_path: Path, tmp_path: Path) -> None:
     """16 visitors open a chart image that has not been drawn yet: it is drawn once, not 16 times."""
-    fresh = tmp_path / f"{DB}.db"
-    fresh.write_bytes(db_path.read_bytes())
+    fresh = copy_build(db_path, tmp_path / "build")
     with contextlib.closing(sqlite3.connect(fresh)) as conn, conn:
         # a data version no other test has drawn, so the process-wide image cache starts empty for it
         conn.execute("update build_info set value = value || '-singleflight' where key = 'data_version'")

@@ -1,17 +1,24 @@
-"""Unit tests of the loader: schema reading, SQL generation, casting, reproducible builds."""
+"""Unit tests of the loader: schema reading, SQL generation, casting, reproducible builds, streaming checks."""
 
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
 import sqlite3
 import subprocess
+import tempfile
 from pathlib import Path
 
+import pytest
 from sqlite_utils.db import Database
 
+from loaders import datapackage_zip, filecheck, load
 from loaders.build import build, create_table_sql, data_version, read_rows
+from loaders.files import read_input
+from loaders.problems import ValidationFailed
 from loaders.schema import Package
+from loaders.validate import validate
 
 
 def dump(path: Path) -> dict[str, list[tuple]]:
@@ -143,5 +150,71 @@ def test_failed_build_keeps_previous_database(package: Package, tmp_path: Path, 
     with contextlib.suppress(RuntimeError):
         build(package, target, progress=lambda _m: None)
     assert target.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["site.db", "site.inspect.json"], \
-        "temporary file left behind"
+    assert [p.name for p in tmp_path.iterdir()] == ["site.db"], "temporary file left behind"
+
+
+def test_validate_writes_nothing_and_leaves_no_temporary_file(project_copy: Path, monkeypatch) -> None:
+    """validate loads into a throw-away database: nothing appears in the project or in the temporary folder."""
+    scratch = project_copy.parent / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    before = sorted(p.relative_to(project_copy) for p in project_copy.rglob("*"))
+    assert validate(Package.load(project_copy)) == []
+    assert sorted(p.relative_to(project_copy) for p in project_copy.rglob("*")) == before
+    assert list(scratch.iterdir()) == []
+
+
+def test_a_valid_file_is_never_read_whole(package: Package, tmp_path: Path, monkeypatch) -> None:
+    """Every CSV streams through the checks and the insert; reading one whole would make memory grow with it."""
+    def whole(path: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        assert path.suffix != ".csv", f"{path} was read whole"
+        return read_input(path, *args, **kwargs)  # a licence or readme for the zip: small, known files
+
+    monkeypatch.setattr(filecheck, "read_input", whole)
+    monkeypatch.setattr(datapackage_zip, "read_input", whole)
+    counts = build(package, tmp_path / "site.db", progress=lambda _m: None,
+                   before_replace=lambda: datapackage_zip.write_zip(package, tmp_path / "x.zip") and None)
+    assert sum(counts.values()) > 0
+
+
+def test_a_long_table_reports_its_progress_in_rows_per_second(package: Package, tmp_path: Path,
+                                                                monkeypatch) -> None:
+    lines: list[str] = []
+    monkeypatch.setattr(load, "PROGRESS_SECONDS", -1.0)  # every table counts as long
+    counts = build(package, tmp_path / "site.db", progress=lines.append)
+    for name, n in counts.items():
+        assert any(line.startswith(f"{name}: {n:,} rows in ") and line.endswith(" rows/s") for line in lines), lines
+
+
+def test_a_short_build_prints_no_progress(package: Package, tmp_path: Path) -> None:
+    lines: list[str] = []
+    build(package, tmp_path / "site.db", progress=lines.append)
+    assert lines == []
+
+
+def test_keys_are_checked_by_the_database_with_file_lines(project_copy: Path, tmp_path: Path) -> None:
+    """A duplicate key and a reference that leads nowhere, far apart in a file whose first record spans two
+    lines: each message names the line the record starts on, and the earlier row of the duplicate."""
+    path = project_copy / "csv" / "themes.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        header, *records = list(csv.reader(f))
+    assert len(records) >= 3
+    names = {n: i for i, n in enumerate(header)}
+    multiline = next(c for c in ("description_nl", "description_en") if c in names)
+    records[0][names[multiline]] += "\ntweede regel"
+    records[-1][names["id"]] = records[1][names["id"]]
+    records[-2][names["document_id"]] = "bestaat-niet"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows([header, *records])
+    first_line = {i: i + 3 for i in range(len(records))}  # header line 1, record 0 on lines 2-3
+    first_line[0] = 2
+    out = tmp_path / "out"
+    with pytest.raises(ValidationFailed) as failed:
+        build(Package.load(project_copy), out / "site.db", progress=lambda _m: None)
+    messages = [str(p) for p in failed.value.problems]
+    key = records[1][names["id"]]
+    assert f"csv/themes.csv:{first_line[len(records) - 1]}: id: duplicate id '{key}': an earlier row " \
+           f"(line {first_line[1]}) has the same; give every row its own id" in messages, messages
+    assert any(m.startswith(f"csv/themes.csv:{first_line[len(records) - 2]}: document_id: 'bestaat-niet' does "
+                            "not exist in csv/documents.csv") for m in messages), messages
+    assert list(out.iterdir()) == [], "nothing is written for an invalid package"

@@ -8,10 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from loaders.cli import DEFAULT_DB
 from loaders.schema import PROJECT_ROOT
 from tests.test_bad_input import make_project
 
-DB = Path("build/prestatieafspraken.db")
+DB = DEFAULT_DB
 
 
 def make_build(root: Path) -> subprocess.CompletedProcess[str]:
@@ -22,7 +23,8 @@ def make_build(root: Path) -> subprocess.CompletedProcess[str]:
 
 def test_make_build_fails_when_a_csv_is_deleted_and_keeps_the_database(tmp_path: Path) -> None:
     root = make_project(tmp_path)
-    for name in ("Makefile", "pyproject.toml", "loaders/views.yaml", "publication.yaml", "LICENSE-DATA.md"):
+    for name in ("Makefile", "pyproject.toml", "loaders/views.yaml", "loaders/aggregates.yaml",
+                 "publication.yaml", "LICENSE-DATA.md"):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(PROJECT_ROOT / name, root / name)
     (root / "installed").touch()

@@ -2,11 +2,13 @@
 build counted once (facet counts, row counts) is what a live count gives and what the pages show.
 
 The plans are read on a generated package (bench/generate.py, the benchmark's generator) big enough for SQLite's
-planner to see large tables, built by the real loader in a temporary folder that is removed afterwards.
+planner to see large tables, built by the real loader once per test session (shared by the pytest-xdist workers)
+in pytest's temporary folder; the generated CSVs are removed once the database is built.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import sqlite3
@@ -19,12 +21,12 @@ import pytest
 from bench.generate import GROWTH, generate
 from bench.plans import connect, page_queries, scans
 from loaders.build import build
-from loaders.inspect import inspect_path
 from loaders.schema import Package
 from loaders.server import configured_datasette
 from loaders.site import DATABASE
+from loaders.site_files import site_file_paths
 
-from .conftest import ROOT
+from .conftest import ROOT, copy_build
 
 SCALE = 10
 # The tables that hold more than 10,000 rows at scale 1000 (the national size the issue asks for).
@@ -33,14 +35,21 @@ PARAMS = {"document": "hh-pa-2024", "partner": "wierden", "indicator": "woningen
           "place": "uithuizen"}
 
 
-@pytest.fixture(scope="module")
-def generated_db() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="plans-") as tmp:
-        package_dir = Path(tmp) / "package"
-        generate(SCALE, package_dir, log=lambda *_: None)
-        db = Path(tmp) / f"{DATABASE}.db"
-        build(Package.load(package_dir), db, progress=lambda _m: None)
-        yield db
+@pytest.fixture(scope="session")
+def generated_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """One generated build per session: the first pytest-xdist worker to ask builds it, the others wait and share
+    it (their temporary folders share a parent)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent
+    db = shared / f"plans-scale-{SCALE}" / f"{DATABASE}.db"
+    with open(shared / f"plans-scale-{SCALE}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not db.is_file():
+            package_dir = db.parent / "package"
+            generate(SCALE, package_dir, log=lambda *_: None)
+            build(Package.load(package_dir), db, progress=lambda _m: None)
+            shutil.rmtree(package_dir)
+    return db
 
 
 def test_no_clickable_page_scans_a_large_table(generated_db: Path, package: Package) -> None:
@@ -76,18 +85,17 @@ def altered_copy(db_path: Path) -> Iterator[Path]:
     and of agreements are off by 1000,
     so a page that shows them shows where its numbers come from."""
     with tempfile.TemporaryDirectory(prefix="counts-") as tmp:
-        copy = Path(tmp) / db_path.name
-        shutil.copy(db_path, copy)
-        shutil.copy(inspect_path(db_path), inspect_path(copy))
+        copy = copy_build(db_path, Path(tmp))
+        inspect_path = site_file_paths(copy)[1]
         conn = sqlite3.connect(copy)
         with conn:
             conn.execute("update facet_counts set count = count + 1000 where tbl = 'agreements' and col = 'kind'")
             conn.execute("update facet_pair_counts set count = count + 1000 "
                          "where tbl = 'agreements' and filter_col = 'kind' and col = 'kind'")
         conn.close()
-        data = json.loads(inspect_path(copy).read_text(encoding="utf-8"))
+        data = json.loads(inspect_path.read_text(encoding="utf-8"))
         data[DATABASE]["tables"]["agreements"]["count"] += 1000
-        inspect_path(copy).write_text(json.dumps(data), encoding="utf-8")
+        inspect_path.write_text(json.dumps(data), encoding="utf-8")
         yield copy
 
 
@@ -113,9 +121,10 @@ async def test_table_pages_show_the_build_counts_where_it_made_them_and_live_cou
 
 
 async def test_a_stale_inspect_file_is_ignored(altered_copy: Path) -> None:
-    data = json.loads(inspect_path(altered_copy).read_text(encoding="utf-8"))
+    inspect_path = site_file_paths(altered_copy)[1]
+    data = json.loads(inspect_path.read_text(encoding="utf-8"))
     data[DATABASE]["hash"] = "another-version"
-    inspect_path(altered_copy).write_text(json.dumps(data), encoding="utf-8")
+    inspect_path.write_text(json.dumps(data), encoding="utf-8")
     conn = sqlite3.connect(altered_copy)
     rows = conn.execute("select count(*) from agreements").fetchone()[0]
     conn.close()

@@ -10,7 +10,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from loaders import filecheck, provenance, rowcheck
 from loaders.cli import cli
+from loaders.problems import Problem
+from loaders.schema import Package
 from tests.test_bad_input import LINE, make_project
 
 TABLES = ["sources", "partners", "agreements", "specifications", "themes", "projects", "places"]
@@ -60,3 +63,44 @@ def test_random_bytes_never_crash_the_loader(tmp_path_factory, built: dict[str, 
         assert all(LINE.match(line) for line in lines[:-1]), result.output
         assert {p.name: p.read_bytes() for p in output.parent.iterdir()} == before
     shutil.rmtree(root)
+
+
+# The quick looks that let a good record through with a few calls in C must never let a bad one through:
+# each is compared with the full check it stands in front of, on cells built from what those checks look for.
+CELL_PIECES = st.sampled_from(["", " ", "\t", "\n", "a", "Zaak", "5", "-5", "+3.5", "- item", "=1+1", "\uff1d1", "@SUM",
+                               "<b>", "a < b", "\x07", "\x85", "\u200b", "\u00a0", "\ufeff", "\u2028", "ja", "2024",
+                               "2024-13", "https://example.org", "javascript:x", "x" * 120, "é", " =1+1",
+                               "\t@SUM", "\n- x", "\u3000+cmd"])
+CELLS = st.lists(CELL_PIECES, max_size=4).map("".join)
+INFERENCE_PIECES = st.sampled_from(["afleiding", "AFLEIDING:", "afgeleid", "Inference", "\u0131nferred",
+                                    "\u0130nference", "pre\u017fumably", "PROBABLY", "vrijwel zeker", "Vermoedelijk",
+                                    "waarschijnlijk", "\u212a", "af", "leiding", " ", "\n", "x", "é", "."])
+
+
+@settings(max_examples=300, deadline=None)
+@given(table=st.sampled_from(TABLES), data=st.data())
+def test_the_quick_look_at_a_record_misses_no_text_problem(package: Package, table: str, data: st.DataObject) -> None:
+    resource = package.resource(table)
+    record = data.draw(st.lists(CELLS, min_size=len(resource.fields), max_size=len(resource.fields)))
+    assert filecheck._text_checker(resource)(record, 7) == filecheck._check_text(resource, record, resource.path, 7)
+
+
+@settings(max_examples=300, deadline=None)
+@given(table=st.sampled_from(TABLES), data=st.data())
+def test_the_checks_of_a_record_are_those_of_its_cells(package: Package, table: str, data: st.DataObject) -> None:
+    resource = package.resource(table)
+    record = data.draw(st.lists(CELLS, min_size=len(resource.fields), max_size=len(resource.fields)))
+    cell_by_cell = set()
+    for field, cell in zip(resource.fields, record, strict=True):
+        check = rowcheck.field_check(package, field)
+        reason = ("is empty but required; fill it in" if field.required else None) if cell == "" else \
+            check(cell) if check else None
+        if reason:
+            cell_by_cell.add(Problem(resource.path, 7, field.name, reason))
+    assert set(rowcheck.RowChecker(package, resource).problems(record, 7)) == cell_by_cell
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.lists(INFERENCE_PIECES, max_size=6).map("".join))
+def test_the_quick_look_for_inference_words_misses_none(text: str) -> None:
+    assert provenance._may_hold_inference_words(text) or provenance.INFERENCE_WORDS.search(text) is None

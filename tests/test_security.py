@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 from datasette.app import Datasette
 
-from tests.conftest import make_datasette
+from tests.conftest import copy_build, make_datasette
 
 DB = "prestatieafspraken"
 
@@ -193,8 +192,7 @@ async def test_no_internal_paths_in_responses(ds: Datasette, db_path: Path) -> N
 @pytest.fixture(scope="module")
 def hostile_db(tmp_path_factory: pytest.TempPathFactory, db_path: Path) -> Path:
     """The real database with markup smuggled into text, as if a CSV had carried it past the loader."""
-    path = tmp_path_factory.mktemp("hostile") / f"{DB}.db"
-    shutil.copy(db_path, path)
+    path = copy_build(db_path, tmp_path_factory.mktemp("hostile"))
     conn = sqlite3.connect(path)
     conn.execute("update agreements set title_nl = '<script>alert(1)</script><b>vet</b>' "
                  "where id = 'hh-pa-2024-tripartite-voortgang'")

@@ -1,0 +1,78 @@
+"""The saved questions: one `queries/<name>.sql` each, the file name is the question's URL (/<database>/<name>).
+
+A file opens with a header of `-- ` comment lines holding YAML (title, description, params, labels, labels_from);
+the SQL follows. Being comments, the header does not stop the file from running as it is in any SQLite tool
+(with the parameters filled in). `${database}` in the header or SQL becomes the database name (loaders/site.py).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import yaml
+
+from .schema import PROJECT_ROOT
+from .site import DATABASE
+
+QUERIES_DIR = "queries"
+PREFIX = "-- "
+# The keys a header may hold, in the order a written header lists them.
+HEADER_KEYS = ("title", "description", "params", "labels_from", "labels")
+
+
+def parse_query(text: str, source: str = "query") -> dict[str, Any]:
+    """A query file's text as Datasette's canned-query mapping (header keys plus `sql`)."""
+    lines = text.splitlines()
+    header: list[str] = []
+    while lines and lines[0].startswith("--"):
+        header.append(lines.pop(0)[2:].removeprefix(" "))
+    try:
+        meta = yaml.safe_load("\n".join(header)) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        reason = getattr(error, "problem", None) or error
+        raise ValueError(f"{source}{line}: the `-- ` header is not valid YAML: {reason}") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{source}: the `-- ` header must be YAML keys (title: ..., description: ...)")
+    unknown = sorted(set(meta) - set(HEADER_KEYS))
+    if unknown:
+        raise ValueError(f"{source}: unknown header key(s) {', '.join(unknown)}; use {', '.join(HEADER_KEYS)}")
+    sql = "\n".join(lines).strip()
+    if not sql:
+        raise ValueError(f"{source}: no SQL after the header")
+    return {**meta, "sql": sql}
+
+
+def format_query(query: dict[str, Any]) -> str:
+    """The text of a query file for `query` (parse_query's inverse)."""
+    meta = {k: query[k] for k in HEADER_KEYS if query.get(k) not in (None, "", [], {})}
+    header = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=112, default_flow_style=False)
+    commented = "\n".join(f"{PREFIX}{line}".rstrip() for line in header.splitlines())
+    return f"{commented}\n{query['sql'].strip()}\n"
+
+
+def _substituted(value: Any) -> Any:
+    if isinstance(value, str):
+        return Template(value).safe_substitute(database=DATABASE)
+    if isinstance(value, list):
+        return [_substituted(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _substituted(v) for k, v in value.items()}
+    return value
+
+
+def load_queries(root: Path = PROJECT_ROOT) -> dict[str, dict[str, Any]]:
+    """name -> canned query, in file-name order, with `${database}` filled in."""
+    folder = root / QUERIES_DIR
+    return {path.stem: _substituted(parse_query(path.read_text(encoding="utf-8"), f"{QUERIES_DIR}/{path.name}"))
+            for path in sorted(folder.glob("*.sql"))}
+
+
+@cache
+def served_queries() -> dict[str, dict[str, Any]]:
+    """The project's saved questions, read once per process (for plugins: titles, labels, params)."""
+    return load_queries(PROJECT_ROOT)

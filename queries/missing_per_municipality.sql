@@ -1,0 +1,14 @@
+-- title: Welke delen van de afspraken ontbreken, per gemeente / Which parts of the agreements are missing, per municipality
+-- description: Per gemeente de delen van documenten waarvan de bronnen zeggen dat ze bestaan, maar die niet of maar
+--   deels in de data staan, met de reden en de bron. Vul een gemeente in of laat leeg voor alle. — Per municipality
+--   the parts of documents the sources say exist but that are not, or only partly, in the data, with the reason and
+--   the source. Enter a municipality or leave empty for all.
+-- params:
+-- - municipality
+-- labels_from: coverage_overview
+select municipality, year, document, part_nl, part_en, status, explanation_nl, explanation_en,
+       source_publisher, source_date, source_url, coverage_id
+from coverage_overview
+where status <> 'opgenomen'
+  and (:municipality = '' or lower(municipality) = lower(:municipality))
+order by municipality, year desc, document_id, status desc, coverage_id

@@ -1,0 +1,20 @@
+-- title: Wat een partner toezegde / What one partner committed to
+-- description: De afspraken waarvoor een partner verantwoordelijk is of waarbij hij betrokken is (vul de sleutel of
+--   een deel van de naam in, bijv. wierden), met de partners met wie hij de afspraak deelt. — The agreements a partner
+--   is responsible for or involved in (enter its key or part of its name, e.g. wierden), with the partners it shares
+--   each agreement with.
+-- params:
+-- - partner
+-- labels_from: agreements_overview
+-- labels:
+--   shared_with: Gedeeld met
+select p.name as partner, ap.role, a.document, a.year, a.theme, a.kind, a.title_nl, a.summary_nl, a.title_en,
+       (select group_concat(o.name, '; ') from agreement_partners x join partners o on o.id = x.partner_id
+         where x.agreement_id = a.agreement_id and x.partner_id <> p.id) as shared_with,
+       a.responsible_as_stated, a.source_publisher, a.source_url, a.agreement_id
+from agreement_partners ap
+join partners p on p.id = ap.partner_id
+join agreements_overview a on a.agreement_id = ap.agreement_id
+where ap.partner_id in (select id from partners where :partner = '' or id = :partner
+                        or name like '%' || :partner || '%' or short_name like '%' || :partner || '%')
+order by p.name, a.year desc, a.agreement_id
