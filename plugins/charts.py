@@ -68,6 +68,28 @@ _render_slots: dict[int, asyncio.Semaphore] = {}
 _releases: dict[str, tuple[str, str]] = {}
 
 
+def with_enums(spec: Any, slug: str) -> Any:
+    """The spec with every `{enum: table.field}` replaced by that field's values from datapackage.yaml.
+
+    A colour scale's domain or a sort order names the values of a coded column; written as a reference, the list
+    exists only in the schema, so a value added there (say a new kind of work) reaches every chart.
+    """
+    if isinstance(spec, list):
+        return [with_enums(item, slug) for item in spec]
+    if not isinstance(spec, dict):
+        return spec
+    if set(spec) == {"enum"}:
+        table, _, name = str(spec["enum"]).partition(".")
+        try:
+            values = served_package().resource(table).field(name).enum
+        except KeyError:
+            values = ()
+        if not values:
+            raise ValueError(f"charts.yml: {slug!r}: {{enum: {spec['enum']}}} names no field with an enum list")
+        return list(values)
+    return {key: with_enums(value, slug) for key, value in spec.items()}
+
+
 @functools.cache
 def charts() -> dict[str, dict[str, Any]]:
     """charts.yml by slug; read once, since it is part of the deployment like metadata.yml."""
@@ -75,6 +97,7 @@ def charts() -> dict[str, dict[str, Any]]:
     for chart in loaded:
         if not re.fullmatch(r"[a-z0-9-]+", chart["slug"]) or "data" in chart["spec"]:
             raise ValueError(f"charts.yml: {chart['slug']!r}: slug must match [a-z0-9-]+ and spec has no data key")
+        chart["spec"] = with_enums(chart["spec"], chart["slug"])
     return {chart["slug"]: chart for chart in loaded}
 
 

@@ -5,13 +5,11 @@
 --   sometimes give other numbers: see the discrepancies.'
 -- labels:
 --   label: Omschrijving
-select sp.indicator, sp.indicator_en, sp.qualifier,
-       case sp.qualifier when 'meer_dan' then 'meer dan ' when 'minstens' then 'minstens '
+select indicator, indicator_en, qualifier,
+       case qualifier when 'meer_dan' then 'meer dan ' when 'minstens' then 'minstens '
             when 'ongeveer' then 'ongeveer ' when 'bijna' then 'bijna ' else '' end
-         || sp.value || ' ' || sp.unit as label,
-       sp.value, sp.unit, sp.area, s.publisher as source_publisher, s.url as source_url
-from specifications sp
-join documents d on d.id = sp.document_id
-join sources s on s.id = sp.source_id
-where d.municipality = 'Het Hogeland' and d.kind = 'ambitiekader' and d.period_start = 2024
-order by sp.unit, sp.value desc
+         || value || ' ' || unit as label,
+       value, unit, area, source_publisher, source_url
+from specifications_overview
+where municipality = 'Het Hogeland' and document_kind = 'ambitiekader' and document_year = 2024
+order by unit, value desc

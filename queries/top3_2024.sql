@@ -5,13 +5,8 @@
 -- labels:
 --   rank: Rang
 --   label: Omschrijving
-select t.priority_rank as rank, t.name_nl as theme, t.name_en as theme_en,
-       case when t.priority_rank is null then 'niet gerangschikt / not ranked'
-            else t.priority_rank || '. ' || t.name_nl end as label,
-       s.publisher as source_publisher, s.published_on as source_date, s.url as source_url
-from themes t
-join documents d on d.id = t.document_id
-join sources s on s.id = t.source_id
-where d.municipality = 'Het Hogeland' and d.kind = 'prestatieafspraken'
-  and d.period_start <= 2024 and coalesce(d.period_end, d.period_start) >= 2024
-order by t.priority_rank is null, t.priority_rank, t.name_nl
+select rank, theme, theme_en, label, source_publisher, source_date, source_url
+from themes_overview
+where municipality = 'Het Hogeland' and document_kind = 'prestatieafspraken'
+  and year <= 2024 and coalesce(year_end, year) >= 2024
+order by rank is null, rank, theme

@@ -11,17 +11,12 @@
 --   label: Omschrijving
 --   ranking_in_source: Rangorde in de bron
 --   theme_id: Sleutel van het thema
-select d.municipality, t.priority_rank as rank, t.name_nl as theme, t.name_en as theme_en, t.theme_key,
-       case when t.priority_rank is null then 'niet gerangschikt / not ranked'
-            else t.priority_rank || '. ' || t.name_nl end as label,
-       case when exists (select 1 from themes r where r.document_id = d.id and r.priority_rank is not null)
+select municipality, rank, theme, theme_en, theme_key, label,
+       case when exists (select 1 from themes r where r.document_id = t.document_id and r.priority_rank is not null)
             then 'top-3 in de bron / top-3 in the source'
             else 'geen rangorde in de bron / no ranking in the source' end as ranking_in_source,
-       d.title as document, s.publisher as source_publisher, s.published_on as source_date,
-       s.url as source_url, t.id as theme_id
-from themes t
-join documents d on d.id = t.document_id
-join sources s on s.id = t.source_id
-where d.kind = 'prestatieafspraken' and d.period_start <= 2024 and coalesce(d.period_end, d.period_start) >= 2024
-  and (:municipality = '' or lower(d.municipality) = lower(:municipality))
-order by d.municipality, t.priority_rank is null, t.priority_rank, t.name_nl
+       document, source_publisher, source_date, source_url, theme_id
+from themes_overview t
+where document_kind = 'prestatieafspraken' and year <= 2024 and coalesce(year_end, year) >= 2024
+  and (:municipality = '' or lower(municipality) = lower(:municipality))
+order by municipality, rank is null, rank, theme

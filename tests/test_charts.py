@@ -340,3 +340,19 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+async def test_value_lists_in_chart_specs_come_from_the_schema(ds: Datasette, package: Any) -> None:
+    from datasette.plugins import pm
+
+    chart_plugin = pm.get_plugin("charts.py")
+    referenced = [c for c in CHARTS if "{'enum'" in str(c["spec"])]
+    assert referenced, "charts.yml names no enum list by reference any more"
+    for chart in referenced:
+        served = chart_plugin.charts()[chart["slug"]]["spec"]
+        assert "{'enum'" not in str(served), chart["slug"]
+    kinds = list(package.resource("agreements").field("kind").enum)
+    spec = chart_plugin.charts()["afspraken-per-thema"]["spec"]
+    assert kinds[0] in str(spec) and str(kinds) in str(spec)
+    with pytest.raises(ValueError, match="names no field with an enum list"):
+        chart_plugin.with_enums({"scale": {"domain": {"enum": "agreements.title_nl"}}}, "x")
