@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from loaders.schema import Package
+from loaders.site import DATABASE
 
 from .common import BIN, SCRATCH, Run, run_measured
 
@@ -76,7 +77,7 @@ def bench_scale(scale: int, root: Path, timeout: float, separate_validate: bool,
     """validate (optional), build (validate + load + indexes + FTS + zip) and the baseline on one package.
     The database goes to `db`, by default next to the package (where bench/serving.py serves it from)."""
     rows, size = row_count(root)
-    db = db or root / "prestatieafspraken.db"
+    db = db or root / f"{DATABASE}.db"
     result: dict[str, Any] = {"scale": scale, "rows": rows, "csv_mb": round(size / 1e6, 1),
                               "load_average_before": [round(x, 2) for x in os.getloadavg()]}
 
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     scratch = args.scratch.resolve()
     result = bench_scale(args.scale, args.root.resolve(), args.timeout, args.validate, scratch,
-                         scratch / f"build-{args.scale}" / "prestatieafspraken.db")
+                         scratch / f"build-{args.scale}" / f"{DATABASE}.db")
     print(json.dumps(result, indent=2))
     return 0 if result.get("db_ok") and result["baseline"]["ok"] else 1
 

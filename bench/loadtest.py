@@ -1,4 +1,4 @@
-"""`make loadtest`: 64 connections for 60 s on 127.0.0.1 against our site on build/prestatieafspraken.db,
+"""`make loadtest`: 64 connections for 60 s on 127.0.0.1 against our site on the built database,
 while 50 more clients flood it with hostile requests.
 
 wrk rotates over a URL mix (bench/serving.py mix_paths: table pages, JSON, saved queries, search, facets,
@@ -28,6 +28,7 @@ import httpx
 
 from loaders.cli import DEFAULT_DB
 from loaders.schema import PROJECT_ROOT
+from loaders.site import DATABASE
 
 from .common import BENCH_DIR, HOST, MIX_LUA, SCRATCH, free_port, machine_info, our_site_command, server, wrk
 from .serving import mix_paths
@@ -41,12 +42,12 @@ HOSTILE_SQL = [
     "select count(*) from specifications a, specifications b, specifications c, specifications d",
 ]
 HOSTILE_PATHS = [
-    *[f"/prestatieafspraken.json?sql={quote(sql)}" for sql in HOSTILE_SQL],
-    "/prestatieafspraken/agreements.json?" + "&".join(["_facet=kind"] * 300),
-    "/prestatieafspraken/agreements?_sort=nope",
+    *[f"/{DATABASE}.json?sql={quote(sql)}" for sql in HOSTILE_SQL],
+    f"/{DATABASE}/agreements.json?" + "&".join(["_facet=kind"] * 300),
+    f"/{DATABASE}/agreements?_sort=nope",
     "/-//threads",
 ]
-ABANDONED = "/prestatieafspraken.excel?sql=" + quote(
+ABANDONED = f"/{DATABASE}.excel?sql=" + quote(
     "with recursive c(x) as (select 1 union all select x + 1 from c limit 3000000) select x from c")
 
 

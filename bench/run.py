@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from loaders.schema import PROJECT_ROOT
+from loaders.site import DATABASE
 
 from . import build_compare, generate, loader, serving
 from .common import BENCH_DIR, SCRATCH, machine_info
@@ -122,11 +123,11 @@ def main(argv: list[str] | None = None) -> int:
                                             **build_compare.compare(root, BUILD_BASELINE)}
             except subprocess.CalledProcessError:
                 log(f"  skipped: revision {BUILD_BASELINE} is not in this clone (a shallow clone?)")
-    db = generate.DATA_DIR / str(serving_scale) / "prestatieafspraken.db"
+    db = generate.DATA_DIR / str(serving_scale) / f"{DATABASE}.db"
     by_scale = {r["scale"]: r for r in results["loader"]}
     if not by_scale.get(serving_scale, {}).get("db_ok"):
         serving_scale = max(s for s, r in by_scale.items() if r.get("db_ok"))
-        db = generate.DATA_DIR / str(serving_scale) / "prestatieafspraken.db"
+        db = generate.DATA_DIR / str(serving_scale) / f"{DATABASE}.db"
     log(f"serving at scale {serving_scale}")
     results["serving_scale"] = serving_scale
     results["serving"] = serving.bench_serving(db.resolve(), args.concurrency, seconds, log)
@@ -151,7 +152,7 @@ def smoke(scale: int = 2) -> int:
             for step in failed:
                 log(f"smoke: {step} failed: {result[step].get('error')}")
             return 1
-        conn = sqlite3.connect(root / "prestatieafspraken.db")
+        conn = sqlite3.connect(root / f"{DATABASE}.db")
         try:
             built = {name: conn.execute(f'select count(*) from "{name}"').fetchone()[0] for name in counts}
         finally:

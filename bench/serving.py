@@ -27,6 +27,7 @@ import yaml
 
 from loaders.queries import load_queries
 from loaders.schema import PROJECT_ROOT, Package
+from loaders.site import DATABASE
 
 from . import plans
 from .common import (
@@ -45,7 +46,7 @@ from .common import (
     wrk,
 )
 
-DB = "prestatieafspraken"
+DB = DATABASE
 MAX_ROWS = 1000  # settings.json max_returned_rows
 FLOOR_LIMIT_S = 10.0
 # Sensible values for saved-query parameters by name; a parameter not listed here is left empty
