@@ -48,10 +48,10 @@ docs: $(STAMP)
 	$(BIN)/prestatieafspraken docs
 
 lint: $(STAMP)
-	$(BIN)/ruff check loaders plugins tests bench
+	$(BIN)/ruff check --no-cache loaders plugins tests bench
 
 test: $(STAMP)
-	$(BIN)/ruff check loaders plugins tests bench
+	$(BIN)/ruff check --no-cache loaders plugins tests bench
 	$(BIN)/frictionless validate datapackage.yaml
 	$(BIN)/prestatieafspraken build
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not serial"
@@ -59,7 +59,7 @@ test: $(STAMP)
 
 # The quick tier (under a minute): lint, validate, build, and every page kind through the test client.
 check: $(STAMP)
-	$(BIN)/ruff check loaders plugins tests bench
+	$(BIN)/ruff check --no-cache loaders plugins tests bench
 	$(BIN)/frictionless validate datapackage.yaml
 	$(BIN)/prestatieafspraken build
 	$(BIN)/python -m pytest -q -m smoke
