@@ -4,12 +4,15 @@
 --   the municipality that the Ambitiekader gives, with how the source states them (more than, at least). Other sources
 --   sometimes give other numbers: see the discrepancies.'
 -- labels:
+--   qualifier_words: Bepaling in woorden
 --   label: Omschrijving
-select indicator, indicator_en, qualifier,
-       case qualifier when 'meer_dan' then 'meer dan ' when 'minstens' then 'minstens '
-            when 'ongeveer' then 'ongeveer ' when 'bijna' then 'bijna ' else '' end
-         || value || ' ' || unit as label,
+select indicator, indicator_en, qualifier, qualifier_words,
+       qualifier_words || value || ' ' || unit as label,
        value, unit, area, source_publisher, source_url
-from specifications_overview
-where municipality = 'Het Hogeland' and document_kind = 'ambitiekader' and document_year = 2024
+from (
+  -- the qualifier's code is its Dutch words (meer_dan: meer dan); exact needs none
+  select *, case when qualifier = 'exact' then '' else replace(qualifier, '_', ' ') || ' ' end as qualifier_words
+  from specifications_overview
+  where municipality = 'Het Hogeland' and document_kind = 'ambitiekader' and document_year = 2024
+)
 order by unit, value desc
