@@ -12,6 +12,7 @@
 -- - municipality
 -- labels:
 --   kind_nl: Soort werk
+--   kind_en: Soort werk (Engels)
 --   period: Periode
 --   note: Opmerking
 with kinds(kind_nl, kind_en, pattern, ord) as (

@@ -3,6 +3,7 @@
 --   worden. — The numbers of corporation homes to be demolished and newly built in 2022-2026 according to the 2022 agreements.
 -- labels:
 --   kind_nl: Soort werk
+--   kind_en: Soort werk (Engels)
 select case when indicator like '%sloop%' then 'Sloop' else 'Nieuwbouw' end as kind_nl,
        case when indicator like '%sloop%' then 'Demolition' else 'New build' end as kind_en,
        value as homes, period_start, period_end, area, document, source_publisher, source_date, source_url

@@ -5,7 +5,7 @@
 --   547 and new build 620 in 2022-2026, 2022 agreements) next to the homes in the project rows, planned and delivered,
 --   with the latest status date. The project list is partial, so the judgement is always ''insufficient data to judge''.'
 -- labels_from: progress_against_agreements
-select kind, kind_en, promised_homes, promised_period, planned_low, planned_high, delivered_low, delivered_high,
+select kind, promised_homes, promised_period, planned_low, planned_high, delivered_low, delivered_high,
        status_unknown_high, projects, projects_without_number, latest_status_date, judgement_nl, judgement_en,
        coalesce(promised_source_publisher || '; ', '') || 'projecten: ' ||
          (select group_concat(publisher, ', ') from (select distinct s.publisher from projects p
