@@ -24,7 +24,9 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv==0.13.8
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]'
+	# Bytecode compiled once here: with PYTHONDONTWRITEBYTECODE set, every test process would otherwise compile
+	# Datasette and its libraries from source again.
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[test]'
 	touch $(STAMP)
 
 validate: $(STAMP)
