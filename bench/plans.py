@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from loaders.build import sort_columns
+from loaders.fts import fts_query
 from loaders.queries import load_queries
 from loaders.schema import PROJECT_ROOT, Package, Resource
 
@@ -29,12 +30,6 @@ FACET_LIMIT = 31  # Datasette's default_facet_size + 1
 SCAN = re.compile(r"\bSCAN (\w+)")
 # A sort or grouping of all the rows a scan reads (not of one group's values, nor the right part of an order).
 FULL_SORT = re.compile(r"USE TEMP B-TREE FOR (ORDER BY|GROUP BY|DISTINCT)$")
-
-
-def fts_query(q: Any) -> str:
-    from loaders.fts import fts_query as project_fts_query
-
-    return project_fts_query(q)
 
 
 def connect(db: Path) -> sqlite3.Connection:

@@ -67,18 +67,6 @@ def charts() -> list[str]:
     return [c["slug"] for c in yaml.safe_load(path.read_text(encoding="utf-8"))["charts"]]
 
 
-def fts_query(q: Any) -> str:
-    from plugins.search_function import fts_query as project_fts_query  # the site's own function
-
-    return project_fts_query(q)
-
-
-def connect(db: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(f"file:{db}?immutable=1", uri=True, check_same_thread=False)
-    conn.create_function("fts_query", 1, fts_query, deterministic=True)
-    return conn
-
-
 def requests_to_measure() -> list[dict[str, Any]]:
     """name, kind, our path, bare path (None: not available there) and the floor's SQL statements."""
     out: list[dict[str, Any]] = []
@@ -152,7 +140,7 @@ def floor(db: Path, statements: list[tuple[str, dict[str, Any], int]], concurren
     stop_at = time.monotonic() + seconds
 
     def worker() -> None:
-        conn = connect(db)
+        conn = plans.connect(db)
         mine = []
         while time.monotonic() < stop_at:
             started = time.perf_counter()
