@@ -349,3 +349,10 @@ async def test_refusals_are_the_sites_own_error_pages(ds: Datasette, method: str
     assert 'action="/-/zoeken"' in response.text and 'href="/"' in response.text
     assert '<html lang="nl"' in response.text
     assert_secured(response)
+
+
+def test_a_repeated_search_word_is_searched_once() -> None:
+    from loaders.fts import fts_query
+
+    assert fts_query("e " * 40) == fts_query("E") == '"e"*'
+    assert fts_query("Uithuizen huurders uithuizen") == '"uithuizen"* "huurders"*'
