@@ -34,10 +34,10 @@ validate: $(STAMP)
 
 $(INPUTS): FORCE
 	@mkdir -p $(@D)
-	@printf '%s\n' $(foreach f,$(sort $(wildcard csv/* queries/*)),'$(subst ','\'',$(f))') >$@.new
+	@printf '%s\n' $(foreach f,$(sort $(wildcard csv/* queries/* queries/parts/*)),'$(subst ','\'',$(f))') >$@.new
 	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 
-$(SITE): $(STAMP) datapackage.yaml $(wildcard publication.yaml LICENSE-DATA.md metadata.yml queries/*.sql) \
+$(SITE): $(STAMP) datapackage.yaml $(wildcard publication.yaml LICENSE-DATA.md metadata.yml queries/*.sql queries/parts/*.sql) \
 		loaders/views.yaml loaders/aggregates.yaml $(CSVS) $(INPUTS) $(wildcard loaders/*.py)
 	$(BIN)/prestatieafspraken build
 

@@ -3,6 +3,10 @@
 A file opens with a header of `-- ` comment lines holding YAML (title, description, params, labels, labels_from);
 the SQL follows. Being comments, the header does not stop the file from running as it is in any SQLite tool
 (with the parameters filled in). `${database}` in the header or SQL becomes the database name (loaders/site.py).
+
+A piece of SQL that several questions share is written once, as `queries/parts/<part>.sql`, and a question says
+`${part}` where it goes (a part is not a question of its own and has no header). So the rule for, say, which
+partners a `:partner` parameter names is one file, not a copy in every question that filters on a partner.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from .schema import PROJECT_ROOT
 from .site import DATABASE
 
 QUERIES_DIR = "queries"
+PARTS_DIR = "parts"
 PREFIX = "-- "
 # The keys a header may hold, in the order a written header lists them.
 HEADER_KEYS = ("title", "description", "params", "labels_from", "labels")
@@ -55,21 +60,42 @@ def format_query(query: dict[str, Any]) -> str:
     return f"{commented}\n{query['sql'].strip()}\n"
 
 
-def _substituted(value: Any) -> Any:
+def load_parts(root: Path = PROJECT_ROOT) -> dict[str, str]:
+    """part name -> its SQL (comment lines dropped, `${database}` filled in), from queries/parts/."""
+    parts: dict[str, str] = {}
+    for path in sorted((root / QUERIES_DIR / PARTS_DIR).glob("*.sql")):
+        if path.stem == "database":
+            raise ValueError(f"{QUERIES_DIR}/{PARTS_DIR}/{path.name}: `database` is the database name, not a part; "
+                             "rename the file")
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("--")]
+        parts[path.stem] = Template("\n".join(lines).strip()).safe_substitute(database=DATABASE)
+    return parts
+
+
+def _substituted(value: Any, names: dict[str, str], source: str) -> Any:
     if isinstance(value, str):
-        return Template(value).safe_substitute(database=DATABASE)
+        filled = Template(value).safe_substitute(names)
+        left = [m.group("braced") for m in Template.pattern.finditer(filled) if m.group("braced")]
+        if left:
+            raise ValueError(f"{source}: ${{{left[0]}}} is neither the database nor a part in "
+                             f"{QUERIES_DIR}/{PARTS_DIR}/ (parts: {', '.join(sorted(set(names) - {'database'}))})")
+        return filled
     if isinstance(value, list):
-        return [_substituted(v) for v in value]
+        return [_substituted(v, names, source) for v in value]
     if isinstance(value, dict):
-        return {k: _substituted(v) for k, v in value.items()}
+        return {k: _substituted(v, names, source) for k, v in value.items()}
     return value
 
 
 def load_queries(root: Path = PROJECT_ROOT) -> dict[str, dict[str, Any]]:
-    """name -> canned query, in file-name order, with `${database}` filled in."""
+    """name -> canned query, in file-name order, with `${database}` and the parts filled in."""
     folder = root / QUERIES_DIR
-    return {path.stem: _substituted(parse_query(path.read_text(encoding="utf-8"), f"{QUERIES_DIR}/{path.name}"))
-            for path in sorted(folder.glob("*.sql"))}
+    names = {**load_parts(root), "database": DATABASE}
+    queries = {}
+    for path in sorted(folder.glob("*.sql")):
+        source = f"{QUERIES_DIR}/{path.name}"
+        queries[path.stem] = _substituted(parse_query(path.read_text(encoding="utf-8"), source), names, source)
+    return queries
 
 
 @cache

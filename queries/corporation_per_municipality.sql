@@ -12,19 +12,14 @@
 --   agreement_summary_nl: Samenvatting van de afspraak
 with corporations as (
   select * from partners
-  where kind = 'woningcorporatie'
-    and (:partner = '' or id = :partner or name like '%' || :partner || '%' or short_name like '%' || :partner || '%')
+  where kind = 'woningcorporatie' and id in (${partner_ids})
 )
 select * from (
-  select d.municipality, d.period_start as year, p.name as corporation, 'document' as level,
-         dp.role, d.title as document, null as agreement, null as agreement_summary_nl,
-         null as responsible_as_stated, dp.notes,
-         s.publisher as source_publisher, s.published_on as source_date, s.url as source_url,
-         d.id as document_id, null as agreement_id
-  from document_partners dp
-  join corporations p on p.id = dp.partner_id
-  join documents d on d.id = dp.document_id
-  join sources s on s.id = dp.source_id
+  select municipality, year, partner as corporation, 'document' as level, role, document,
+         null as agreement, null as agreement_summary_nl, null as responsible_as_stated, notes,
+         source_publisher, source_date, source_url, document_id, null as agreement_id
+  from document_partners_overview
+  where partner_id in (select id from corporations)
   union all
   select a.municipality, a.year, p.name, 'afspraak / agreement', ap.role, a.document, a.title_nl,
          a.summary_nl, a.responsible_as_stated, ap.notes,
@@ -33,5 +28,5 @@ select * from (
   join corporations p on p.id = ap.partner_id
   join agreements_overview a on a.agreement_id = ap.agreement_id
 )
-where :municipality = '' or lower(municipality) = lower(:municipality)
+where ${in_municipality}
 order by corporation, municipality, year, document_id, level, agreement_id

@@ -15,6 +15,5 @@ select p.name as partner, ap.role, a.document, a.year, a.theme, a.kind, a.title_
 from agreement_partners ap
 join partners p on p.id = ap.partner_id
 join agreements_overview a on a.agreement_id = ap.agreement_id
-where ap.partner_id in (select id from partners where :partner = '' or id = :partner
-                        or name like '%' || :partner || '%' or short_name like '%' || :partner || '%')
+where ap.partner_id in (${partner_ids})
 order by p.name, a.year desc, a.agreement_id

@@ -6,5 +6,5 @@
 -- - partner
 select partner, partner_kind, document, year, role, notes, source_publisher, source_url
 from document_partners_overview
-where :partner = '' or partner in (select name from partners where id = :partner or name like '%' || :partner || '%')
+where partner_id in (${partner_ids})
 order by partner_kind, partner, year, document_id

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.queries import QUERIES_DIR, format_query, load_queries, parse_query
+from loaders.queries import QUERIES_DIR, format_query, load_parts, load_queries, parse_query
 from loaders.schema import PROJECT_ROOT, Package
 from loaders.site import DATABASE
 from loaders.site_files import site_file_paths
@@ -98,6 +98,24 @@ def test_a_broken_query_file_stops_the_build_naming_the_file(tmp_path: Path, pac
         site_metadata(package, tmp_path)
 
 
+def test_an_unknown_part_stops_the_build_naming_the_file(tmp_path: Path) -> None:
+    shutil.copytree(PROJECT_ROOT / QUERIES_DIR, tmp_path / QUERIES_DIR)
+    (tmp_path / QUERIES_DIR / "typo.sql").write_text("-- title: t\nselect 1 where ${in_municipalty}\n")
+    with pytest.raises(ValueError, match=r"queries/typo\.sql: \$\{in_municipalty\} is neither the database nor a part"):
+        load_queries(tmp_path)
+
+
+def test_every_part_is_filled_in_and_used() -> None:
+    """No `${...}` is left in a served question, and each file in queries/parts/ is used by some question (the
+    question's SQL holds the part's SQL)."""
+    queries = load_queries(PROJECT_ROOT)
+    assert not any("${" in json.dumps(q) for q in queries.values())
+    parts = load_parts(PROJECT_ROOT)
+    assert parts
+    for name, sql in parts.items():
+        assert any(sql in q["sql"] for q in queries.values()), f"queries/parts/{name}.sql is used by no question"
+
+
 def test_no_saved_query_names_a_row_id(package: Package) -> None:
     """A row id ('hh-pa-2024') in a saved query breaks when the data grow; select by year, place, kind instead."""
     ids = set()
@@ -145,15 +163,10 @@ def test_the_licence_is_written_in_one_source_file(package: Package) -> None:
 
 def test_no_enum_list_is_copied_outside_datapackage_yaml(package: Package) -> None:
     """A list of the allowed values of a field (three or more, or all but one of four or more, close together) is
-    written only in datapackage.yaml; docs link to the data model. SQL (queries/, the views) and chart specs that
-    compute per value are left aside; their texts are checked."""
+    written only in datapackage.yaml; docs link to the data model, chart specs say `{enum: table.field}`, and SQL
+    (saved queries with their parts, views, build-time tables) derives the values from the rows."""
     enums = {f.enum for r in package.resources for f in r.fields if len(f.enum) >= 3}
-    texts = {f: text for f, text in source_files().items() if not f.endswith((".sql", "charts.yml", "views.yaml"))}
-    texts |= {f"queries/{name}.sql (header)": f"{q.get('title', '')} {q.get('description', '')}"
-              for name, q in load_queries(PROJECT_ROOT).items()}
-    texts |= {f"loaders/views.yaml {name} (texts)": " ".join(str(v.get(k, "")) for k in ("title", "description_nl",
-                                                                                        "description_en"))
-              for name, v in view_definitions().items()}
+    texts = source_files()
     copies = []
     for file, text in texts.items():
         if file == "datapackage.yaml":
@@ -161,7 +174,7 @@ def test_no_enum_list_is_copied_outside_datapackage_yaml(package: Package) -> No
         for values in enums:
             need = len(values) - 1 if len(values) >= 4 else len(values)
             hits = sorted((m.start(), v) for v in values
-                          for m in re.finditer(rf"(?<![\w-]){re.escape(v)}(?![\w-])", text))
+                          for m in re.finditer(rf"(?<![\w-]){re.escape(v)}(?![\w-])", text, flags=re.IGNORECASE))
             if any(len({v for q, v in hits[i:] if q - p <= 400}) >= need for i, (p, _) in enumerate(hits)):
                 copies.append((file, values))
     assert not copies, copies
