@@ -15,11 +15,7 @@ from loaders.schema import PROJECT_ROOT
 from tests.conftest import SAVED_QUERIES
 from tests.conftest import ask as run
 
-DB = "prestatieafspraken"
 QUERIES = SAVED_QUERIES
-KINDS = ("sloop", "nieuwbouw", "renovatie", "versterking", "verduurzaming")
-PIVOT = {"sloop": "demolished", "nieuwbouw": "new_build", "renovatie": "renovated", "versterking": "strengthened",
-         "verduurzaming": "sustainability"}
 
 
 def csv_rows(table: str) -> list[dict[str, str]]:
@@ -163,27 +159,32 @@ async def test_promised_vs_reported_query_equals_the_view(ds: Datasette, conn: s
                                 r["delivered_high"]) for r in view]
 
 
-def grouped(rows: list[dict[str, str]]) -> dict[tuple[str, str], dict[str, int | None]]:
-    """Per (project_key, source_id): homes per kind, None where no row gives a number."""
-    result: dict[tuple[str, str], dict[str, int | None]] = defaultdict(lambda: {k: None for k in KINDS})
-    for r in rows:
-        sums = result[(r["project_key"], r["source_id"])]
-        if r["kind"] in KINDS and r["homes"] != "":
-            sums[r["kind"]] = (sums[r["kind"]] or 0) + int(r["homes"])
-    return result
+def rows_in(place: str) -> dict[str, dict[str, str]]:
+    """The project rows (by id) that lie in a place: the place the row names, or one of a project's places."""
+    ids = {r["project_id"] for r in PROJECT_PLACES if r["place_id"] == place}
+    return {r["id"]: r for r in PROJECTS if r["place_id"] == place or r["id"] in ids}
+
+
+def homes(row: dict[str, str]) -> int | None:
+    return int(row["homes"]) if row["homes"] != "" else None
+
+
+def assert_says_what_the_row_says(answer: dict[str, Any], row: dict[str, str]) -> None:
+    """One answer line has the kind, number, status and source of its project row, with the source's details."""
+    assert (answer["project_key"], answer["kind"], answer["homes"], answer["status"], answer["source_id"]) == (
+        row["project_key"], row["kind"], homes(row), row["status"], row["source_id"]), row["id"]
+    source = SOURCES[row["source_id"]]
+    assert (answer["source_publisher"], answer["source_url"]) == (source["publisher"], source["url"])
+    assert answer["source_date"] == (source["published_on"] or None)
 
 
 @pytest.mark.parametrize("param", ["Uithuizen", "uithuizen", "UITHUIZEN"])
 async def test_uithuizen_query_returns_exactly_the_uithuizen_rows(ds: Datasette, param: str) -> None:
     rows = await run(ds, "homes_in_place", place=param)
-    expected = grouped([r for r in PROJECTS if r["place_id"] == "uithuizen"])
-    assert {(r["project_key"], r["source_id"]) for r in rows} == set(expected)
+    expected = rows_in("uithuizen")
+    assert sorted(r["project_row_id"] for r in rows) == sorted(expected)
     for row in rows:
-        source = SOURCES[row["source_id"]]
-        assert (row["source_publisher"], row["source_url"]) == (source["publisher"], source["url"])
-        assert row["source_date"] == (source["published_on"] or None)
-        for kind, column in PIVOT.items():
-            assert row[column] == expected[(row["project_key"], row["source_id"])][kind], (row["project"], kind)
+        assert_says_what_the_row_says(row, expected[row["project_row_id"]])
     # Uithuizermeeden is another village: a prefix match must not pull it in
     assert not any("Uithuizermeeden" in r["village"] for r in rows)
     corporations = {r["corporation"] for r in rows}
@@ -192,22 +193,28 @@ async def test_uithuizen_query_returns_exactly_the_uithuizen_rows(ds: Datasette,
 
 async def test_place_query_with_empty_param_lists_all_projects(ds: Datasette) -> None:
     rows = await run(ds, "homes_in_place")
-    assert {(r["project_key"], r["source_id"]) for r in rows} == set(grouped(PROJECTS))
-    multi = await run(ds, "homes_in_place", place="Ten Boer")
-    assert [r["project_key"] for r in multi] == ["wb-duurzaam-thuis"]
+    assert sorted(r["project_row_id"] for r in rows) == sorted(r["id"] for r in PROJECTS)
+    assert [r["village"] for r in rows] == sorted(r["village"] for r in rows), "listed by village"
+    # a project over several villages is found under each of them, by name or by key
+    place_of_many = next(r["place_id"] for r in PROJECT_PLACES)
+    for param in (place_of_many, PLACES[place_of_many]["name"]):
+        multi = await run(ds, "homes_in_place", place=param)
+        assert sorted(r["project_row_id"] for r in multi) == sorted(rows_in(place_of_many)), param
 
 
 async def test_homes_by_kind_per_village_add_up(ds: Datasette) -> None:
     rows = await run(ds, "homes_by_kind_per_village")
-    expected = grouped(PROJECTS)
-    assert len(rows) == len(expected)
-    for kind, column in PIVOT.items():
-        assert sum(r[column] or 0 for r in rows) == sum(int(p["homes"]) for p in PROJECTS
-                                                         if p["kind"] == kind and p["homes"] != "")
+    by_id = {r["id"]: r for r in PROJECTS}
+    assert sorted(r["project_row_id"] for r in rows) == sorted(by_id)
+    for kind in {r["kind"] for r in PROJECTS}:  # every kind in the data, `overig` too
+        assert sum(r["homes"] or 0 for r in rows if r["kind"] == kind) == sum(
+            homes(p) or 0 for p in PROJECTS if p["kind"] == kind), kind
+    outside = {pid for pid, place in PLACES.items() if place["in_het_hogeland"] in ("0", "nee")}
     for row in rows:
         assert row["corporation"] and row["source_url"].startswith("http"), row
-        if row["project_key"] == "wb-duurzaam-thuis":
-            assert "buiten Het Hogeland" in row["outside_het_hogeland"]
+        assert_says_what_the_row_says(row, by_id[row["project_row_id"]])
+        places = {pid for pid in PLACES if row["project_row_id"] in rows_in(pid)}
+        assert ("buiten Het Hogeland" in row["outside_het_hogeland"]) == bool(places & outside), row
 
 
 def test_parts_point_to_a_row_of_the_same_village(conn: sqlite3.Connection) -> None:
