@@ -15,8 +15,8 @@
 --   project: Project
 --   part_of: Deel van
 select places as village, name as project, corporation, kind, homes, qualifier, status, status_date,
-       part_of_id as part_of, source_publisher, source_date, source_title, source_url,
-       project_key, source_id, project_row_id
+       part_of_id as part_of, source_publisher, source_date, source_title, source_url, source_id,
+       project_key, project_row_id
 from agg_project_rows
 where ${in_place}
 order by places, name, source_date, kind
