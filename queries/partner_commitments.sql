@@ -9,8 +9,9 @@
 -- labels:
 --   shared_with: Gedeeld met
 select p.name as partner, ap.role, a.document, a.year, a.theme, a.kind, a.title_nl, a.summary_nl, a.title_en,
-       (select group_concat(o.name, '; ') from agreement_partners x join partners o on o.id = x.partner_id
-         where x.agreement_id = a.agreement_id and x.partner_id <> p.id) as shared_with,
+       (select group_concat(name, '; ') from (
+          select o.name from agreement_partners x join partners o on o.id = x.partner_id
+          where x.agreement_id = a.agreement_id and x.partner_id <> p.id order by o.name)) as shared_with,
        a.responsible_as_stated, a.source_publisher, a.source_url, a.agreement_id
 from agreement_partners ap
 join partners p on p.id = ap.partner_id
