@@ -17,6 +17,7 @@ import yaml
 
 from . import site_search
 from .aggregates import FACET_COUNTS, FACET_PAIRS, definitions
+from .build import sort_columns
 from .queries import load_queries
 from .schema import PROJECT_ROOT, Package
 from .site import DATABASE
@@ -62,6 +63,9 @@ def table_metadata(package: Package) -> dict[str, dict[str, Any]]:
             "description": resource.description,
             "columns": {f.name: f.description for f in resource.fields},
             "facets": [f.name for f in resource.fields if f.facet],
+            # Only the orders an index serves (build.py's sort_columns and the key), so that no sort link or
+            # `_sort=` makes SQLite sort every row of a large table; other orders are for SQL or a saved question.
+            "sortable_columns": list(dict.fromkeys([*resource.primary_key, *sort_columns(resource)])),
         }
         if resource.label_column:
             tables[resource.name]["label_column"] = resource.label_column
@@ -71,6 +75,8 @@ def table_metadata(package: Package) -> dict[str, dict[str, Any]]:
             "title": view["title"],
             "description": f"{view['description_nl']} — {view['description_en']}",
             "columns": {c: f"{nl} — {en}" for c, (nl, en) in column_descriptions(package, name).items()},
+            # A view has no index: sorting one would compute and sort all its rows on every request.
+            "sortable_columns": [],
         }
     tables["build_info"] = {**shared, **BUILD_INFO}
     # What the build computes for the site (loaders/aggregates.py) is not data of its own: hidden from the lists.

@@ -20,7 +20,7 @@ import pytest
 
 from bench.generate import GROWTH, generate
 from bench.plans import connect, page_queries, scans
-from loaders.build import build
+from loaders.build import build, sort_columns
 from loaders.schema import Package
 from loaders.server import configured_datasette
 from loaders.site import DATABASE
@@ -131,3 +131,24 @@ async def test_a_stale_inspect_file_is_ignored(altered_copy: Path) -> None:
     datasette = configured_datasette(ROOT, altered_copy)
     page = (await datasette.client.get(f"/{DATABASE}/agreements.json?_size=1")).json()
     assert page["filtered_table_rows_count"] == rows
+
+
+async def test_a_table_page_sorts_only_where_an_index_serves_the_order(ds, package: Package) -> None:
+    """Sort links and `_sort=` are offered for the key and the indexed columns only (a sort on any other column
+    would sort every row of a large table); a view, having no index, offers none."""
+    tried = 0
+    for resource in package.resources:
+        indexed = [*resource.primary_key, *sort_columns(resource)]
+        other = next((f.name for f in resource.fields if f.name not in indexed), None)
+        if other is None:
+            continue
+        tried += 1
+        refused = await ds.client.get(f"/{DATABASE}/{resource.name}.json?_sort={other}")
+        assert refused.status_code == 400, resource.name
+        page = (await ds.client.get(f"/{DATABASE}/{resource.name}")).text
+        assert f"_sort={other}" not in page and f"_sort_desc={other}" not in page, resource.name
+        assert f"_sort_desc={sort_columns(resource)[0]}" in page or f"_sort={sort_columns(resource)[0]}" in page
+    assert tried
+    view = (await ds.client.get(f"/{DATABASE}/agreements_overview")).text
+    assert "_sort=" not in view and "_sort_desc=" not in view
+    assert (await ds.client.get(f"/{DATABASE}/agreements_overview.json?_sort=year")).status_code == 400
