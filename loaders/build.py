@@ -87,13 +87,13 @@ def build_time() -> str:
 
 
 def sort_columns(resource: Resource) -> list[str]:
-    """The columns a table page may sort on and filter by: foreign keys, facets and the label column, each
-    indexed (the primary key has its own)."""
+    """The columns a table page may sort on and filter by: foreign keys, facets, the label column and the
+    fields marked `sortable: true` in datapackage.yaml, each indexed (the primary key has its own)."""
     columns: list[str] = []
     for fk in resource.foreign_keys:
         if list(fk.fields) != list(resource.primary_key[: len(fk.fields)]):
             columns.append(fk.fields[0])
-    columns += [f.name for f in resource.fields if f.facet]
+    columns += [f.name for f in resource.fields if f.facet or f.sortable]
     if resource.label_column and [resource.label_column] != list(resource.primary_key):
         columns.append(resource.label_column)
     return list(dict.fromkeys(columns))

@@ -29,6 +29,8 @@ class Field:
     enum: tuple[str, ...] = ()
     partial_date: bool = False
     facet: bool = False
+    # A column a table page offers to sort on besides its keys, facets and label (each gets an index).
+    sortable: bool = False
     searchable: bool = False
     true_values: tuple[str, ...] = ("true",)
     false_values: tuple[str, ...] = ("false",)
@@ -98,6 +100,7 @@ def _field(raw: dict[str, Any]) -> Field:
         enum=tuple(constraints.get("enum") or ()),
         partial_date=bool(raw.get("partialDate", False)),
         facet=bool(raw.get("facet", False)),
+        sortable=bool(raw.get("sortable", False)),
         searchable=bool(raw.get("searchable", False)),
         true_values=tuple(raw.get("trueValues") or ("true",)),
         false_values=tuple(raw.get("falseValues") or ("false",)),
