@@ -13,15 +13,20 @@ from loaders.queries import served_queries
 from loaders.schema import PROJECT_ROOT, served_package
 from loaders.site import DATABASE
 
+GAPS_SHOWN = 30
+
 
 async def home_vars(datasette: Any) -> dict[str, Any]:
     if DATABASE not in datasette.databases:
         return {}
     db = datasette.get_database(DATABASE)
+    # The first gaps only: with every municipality in the data they run into the tens of thousands, and the full
+    # list is one click away (missing_per_municipality, per municipality from the table above it).
     gaps = await db.execute(
         "select d.municipality, d.title as document, d.period_start as year, c.part_nl, c.part_en, c.status "
         "from coverage c join documents d on d.id = c.document_id where c.status <> 'opgenomen' "
-        "order by d.municipality, d.period_start desc, d.id, c.status desc, c.id")
+        f"order by d.municipality, d.period_start desc, d.id, c.status desc, c.id limit {GAPS_SHOWN}")
+    gaps_total = (await db.execute("select count(*) from coverage where status <> 'opgenomen'")).single_value()
     # One line per municipality with agreements: what the data hold and what is missing there.
     municipalities = await db.execute(
         "select d.municipality, count(*) as documents, min(d.period_start) as first_year, "
@@ -46,6 +51,7 @@ async def home_vars(datasette: Any) -> dict[str, Any]:
     return {
         "home": {
             "gaps": [dict(r) for r in gaps.rows],
+            "gaps_total": gaps_total,
             "municipalities": [dict(r) for r in municipalities.rows],
             "counts": [dict(r) for r in counts.rows],
             "queries": [{"name": name, "title": q.get("title", name), "chart": charted.get(name)}

@@ -24,7 +24,8 @@ from loaders.build import build, sort_columns
 from loaders.schema import Package
 from loaders.server import configured_datasette
 from loaders.site import DATABASE
-from loaders.site_files import site_file_paths
+from loaders.site_files import site_file_paths, write_site_files
+from plugins.home_page import GAPS_SHOWN
 
 from .conftest import ROOT, copy_build
 
@@ -47,7 +48,9 @@ def generated_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Pa
         if not db.is_file():
             package_dir = db.parent / "package"
             generate(SCALE, package_dir, log=lambda *_: None)
-            build(Package.load(package_dir), db, progress=lambda _m: None)
+            generated = Package.load(package_dir)
+            build(generated, db, progress=lambda _m: None)
+            write_site_files(generated, db)  # so that a Datasette can serve it as `make serve` does
             shutil.rmtree(package_dir)
     return db
 
@@ -152,3 +155,14 @@ async def test_a_table_page_sorts_only_where_an_index_serves_the_order(ds, packa
     view = (await ds.client.get(f"/{DATABASE}/agreements_overview")).text
     assert "_sort=" not in view and "_sort_desc=" not in view
     assert (await ds.client.get(f"/{DATABASE}/agreements_overview.json?_sort=year")).status_code == 400
+
+
+async def test_the_home_page_lists_the_first_gaps_and_says_how_many_there_are(generated_db: Path) -> None:
+    conn = sqlite3.connect(generated_db)
+    total = conn.execute("select count(*) from coverage where status <> 'opgenomen'").fetchone()[0]
+    conn.close()
+    assert total > GAPS_SHOWN
+    page = (await configured_datasette(ROOT, generated_db).client.get("/")).text
+    gaps = page.split("Ontbrekende delen / Missing parts", 1)[1].split("</table>", 1)[0]
+    assert gaps.count("<tr>") - 1 == GAPS_SHOWN  # the header row aside
+    assert f"van {total:,}".replace(",", ".") in gaps and "/missing_per_municipality" in gaps
