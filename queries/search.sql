@@ -1,8 +1,8 @@
 -- title: Zoeken in afspraken, documenten, thema's en partners / Search agreements, documents, themes and partners
 -- description: Zoekt in de tekst van alle tabellen, zoals het zoekveld bovenaan elke pagina. Accenten tellen niet mee
 --   (geinformeerd vindt geïnformeerd) en een woord mag een begin zijn (huurder vindt huurders). Van elke tabel tellen
---   de eerste 100 treffers mee; rijen met de woorden in hun naam staan bovenaan. — Searches the text of every table,
---   like the search box at the top of every page. Accents are ignored and a word may be a prefix. The first 100
+--   de eerste 50 treffers mee; rijen met de woorden in hun naam staan bovenaan. — Searches the text of every table,
+--   like the search box at the top of every page. Accents are ignored and a word may be a prefix. The first 50
 --   matches of each table count; rows with the words in their name come first.
 -- params:
 -- - q
@@ -12,7 +12,7 @@
 --   link: Link
 with
 -- The build's site search index (loaders/site_search.py), bounded: site_search_query() turns the words into whole
--- words of the index, and each table's entries (a rowid range) give at most 100 candidates, so a common word costs
+-- words of the index, and each table's entries (a rowid range) give at most 50 candidates, so a common word costs
 -- no more than a rare one; rank and snippet are those of /-/zoeken (loaders/search_match.py).
 words(q) as (select site_search_query(:q)),
 candidates(entry) as materialized (
@@ -20,7 +20,7 @@ candidates(entry) as materialized (
     select json_group_array(rowid) from (
       select rowid from site_search
       where site_search match (select q from words) and rowid between t.first_rowid and t.last_rowid
-      limit 100))) h
+      limit 50))) h
 ),
 best(entry) as (
   select c.entry from candidates c
