@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
-from .fts import MAX_WORDS
-from .site_search import TERMS
+from .fts import MAX_WORDS, fts_query
+from .site_search import TABLE, TABLES, TERMS
 
 TOKEN = re.compile(r"[^\W_]+")
 COMBINING = re.compile("[\u0300-\u036f]")  # the accents NFKD splits off Latin letters
@@ -26,6 +27,18 @@ TERMS_PER_WORD = 24
 TERMS_SQL = f"select term from {TERMS} where term >= :low and term < :high " \
     "order by term = :low desc, entries desc, term limit :n"
 MATCHES_NOTHING = '""'
+# What /-/zoeken runs per table (plugins/search_page.py; bench/plans.py checks their plans): the table's first
+# matching entries, in the order of its rows, with the label that ranks them; the text of the best ones, for their
+# snippets (a lookup by rowid, no second pass over the index); how many entries match, up to a bound.
+TABLES_SQL = f"select tbl, first_rowid, last_rowid from {TABLES} order by first_rowid"
+CANDIDATES_SQL = f"""
+select rowid, label, path from {TABLE}
+where {TABLE} match :q and rowid between :first and :last limit :n
+"""
+TEXT_SQL = f"select body, related from {TABLE} where rowid = :rowid"
+COUNT_SQL = f"""
+select count(*) from (select 1 from {TABLE} where {TABLE} match :q and rowid between :first and :last limit :n)
+"""
 RANK_STEP = 100_000  # rank = kind of match * RANK_STEP + label length
 SNIPPET_TOKENS = 14
 LAST_CHARACTER = "\U0010ffff"
@@ -96,3 +109,24 @@ def snippet(typed: list[str], texts: list[str], start: str, end: str, tokens: in
         position = m.end()
     out.append("…" if hi < len(found) else text[position:])
     return "".join(out)
+
+
+@lru_cache(maxsize=256)
+def _typed(q: Any) -> list[str]:
+    """The words of a search, worked out once per search instead of once per row a query ranks."""
+    return words(q)
+
+
+def _snippet(q: Any, start: str, end: str, *texts: Any) -> str:
+    return snippet(_typed(q), [str(t or "") for t in texts], start, end)
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """The SQL functions of the saved questions: fts_query(q) for a table's own index (loaders/fts.py); for the site
+    search index site_search_query(q) (bounded_match, reading the word list through this connection),
+    site_search_rank(q, label) and site_search_snippet(q, start, end, label, body, related)."""
+    conn.create_function("fts_query", 1, fts_query, deterministic=True)
+    conn.create_function("site_search_query", 1, lambda q: bounded_match(conn, q))
+    conn.create_function("site_search_rank", 2, lambda q, label: rank(_typed(q), str(label or "")),
+                         deterministic=True)
+    conn.create_function("site_search_snippet", 6, _snippet, deterministic=True)

@@ -20,9 +20,9 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from loaders.schema import served_package
-from loaders.search_match import bounded_match, rank, snippet, words
+from loaders.search_match import CANDIDATES_SQL, COUNT_SQL, TABLES_SQL, TEXT_SQL, bounded_match, rank, snippet, words
 from loaders.site import DATABASE
-from loaders.site_search import TABLE, TABLES, TERMS
+from loaders.site_search import TERMS
 
 PATH = "/-/zoeken"
 HITS_PER_TABLE = 10
@@ -30,17 +30,6 @@ CANDIDATES = 50
 COUNT_CAP = 1_000
 MAX_QUERY_CHARS = 200
 START, END = "\x02", "\x03"  # marks put around a match by snippet(), turned into <mark> after escaping
-TABLES_SQL = f"select tbl, first_rowid, last_rowid from {TABLES} order by first_rowid"
-# A table's first matching entries, in the order of its rows, with the label that ranks them; then the text of the
-# best ones, for their snippets (a lookup by rowid, no second pass over the index).
-CANDIDATES_SQL = f"""
-select rowid, label, path from {TABLE}
-where {TABLE} match :q and rowid between :first and :last limit :n
-"""
-TEXT_SQL = f"select body, related from {TABLE} where rowid = :rowid"
-COUNT_SQL = f"""
-select count(*) from (select 1 from {TABLE} where {TABLE} match :q and rowid between :first and :last limit :n)
-"""
 SUGGESTIONS_SQL = f"select term from {TERMS} where term >= :low and term < :high order by entries desc limit 5"
 
 
