@@ -210,12 +210,14 @@ def _measure(base: str, path: str | None, concurrency: int, seconds: float,
 
 
 def latency_table(db: Path, ours: str, bare: str, concurrency: int, seconds: float,
-                  log: Any, cached: bool = False, skip: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+                  log: Any, cached: bool = False, skip: frozenset[str] = frozenset(),
+                  only: Any = None) -> list[dict[str, Any]]:
     """ours (computed in full: `Cache-Control: no-cache`), bare and sqlite3 per request; with `cached`, ours
-    also as a visitor gets it (from the response store after the first request)."""
+    also as a visitor gets it (from the response store after the first request). `only`: a test on a request
+    (bench/pages.py measures the pages alone)."""
     rows = []
     for item in requests_to_measure():
-        if item["kind"] == "csv":
+        if item["kind"] == "csv" or (only is not None and not only(item)):
             continue  # a download, not a page: not part of the page targets
         if item["ours"] in skip:
             continue
