@@ -32,7 +32,7 @@ def cell(result: dict[str, Any], key: str, seconds: float) -> str:
 
 def section(run: dict[str, Any]) -> str:
     """The run as a Markdown section: per concurrency, p50/p95 of ours, bare and sqlite3, and the ratio at p50."""
-    lines = [f"## Pages at scale 1,000 (bench/pages.py, {run['date']})", "",
+    lines = [f"## Pages side by side (bench/pages.py, {run['date']})", "",
              f"`python -m bench.pages {run['db']}`, {run['seconds']:g} s per request and target, the three back to "
              "back per request; ours computed in full (`Cache-Control: no-cache`). Machine: "
              f"{run['machine'].get('cpu', '')}, {run['machine'].get('cores', '')} cores, shared with other work. "
