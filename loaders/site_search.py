@@ -20,8 +20,9 @@ search bounded (loaders/search_match.py reads it):
   a search is bounded per table by a rowid range that FTS5 seeks to.
 
 The rows stream from SQLite to SQLite (the labels come from joins, not from Python dictionaries), so memory does
-not grow with the data; the server no longer builds an index per process. `site_search_vocab` lists its words,
-for suggestions when a search finds nothing.
+not grow with the data; the server no longer builds an index per process. `site_search_vocab` (FTS5's own view
+of the words, which counts them by reading the index) is read once, here, into `site_search_terms`, which also
+gives the suggestions when a search finds nothing.
 """
 
 from __future__ import annotations
