@@ -39,7 +39,6 @@ def cached_checks(check: Check) -> Check:
             answers[key] = answer
         return answer
 
-    permission_allowed.answers = answers  # type: ignore[attr-defined]  # for tests
     return permission_allowed
 
 
