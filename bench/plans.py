@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from loaders.build import sort_columns
-from loaders.fts import fts_query
 from loaders.queries import load_queries
 from loaders.schema import PROJECT_ROOT, Package, Resource
+from loaders.search_match import CANDIDATES_SQL, COUNT_SQL, TABLES_SQL, bounded_match, register_functions
 
 PAGE_SIZE = 101  # settings.json default_page_size + 1
 FACET_LIMIT = 31  # Datasette's default_facet_size + 1
@@ -34,7 +34,7 @@ FULL_SORT = re.compile(r"USE TEMP B-TREE FOR (ORDER BY|GROUP BY|DISTINCT)$")
 
 def connect(db: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(f"file:{db}?immutable=1", uri=True, check_same_thread=False)
-    conn.create_function("fts_query", 1, fts_query, deterministic=True)
+    register_functions(conn)
     return conn
 
 
@@ -55,8 +55,11 @@ def page_queries(conn: sqlite3.Connection, package: Package,
         yield f"saved query {name}", query["sql"], values
     for resource in package.resources:
         yield from _table_pages(conn, package, resource)
-    yield ("site search", "select tbl, count(*) from site_search where site_search match :q group by tbl",
-           {"q": fts_query("huurders")})
+    query = bounded_match(conn, "huurders")
+    for table, first, last in conn.execute(TABLES_SQL).fetchall():
+        bounds = {"q": query, "first": first, "last": last}
+        yield f"site search in {table}", CANDIDATES_SQL, {**bounds, "n": 50}
+        yield f"site search count in {table}", COUNT_SQL, {**bounds, "n": 1001}
 
 
 def _table_pages(conn: sqlite3.Connection, package: Package,

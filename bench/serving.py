@@ -67,6 +67,15 @@ def charts() -> list[str]:
     return [c["slug"] for c in yaml.safe_load(path.read_text(encoding="utf-8"))["charts"]]
 
 
+def site_search_floor(q: str) -> list[tuple[str, dict[str, Any], int]]:
+    """The SQL of /-/zoeken (plugins/search_page.py) as two statements: per table its candidates, its count."""
+    per_table = ("select t.tbl, (select {what} from (select rowid, label, path from site_search "
+                 "where site_search match site_search_query(:q) and rowid between t.first_rowid and t.last_rowid "
+                 "limit {n})) from site_search_tables t")
+    return [(per_table.format(what="json_group_array(label)", n=50), {"q": q}, 20),
+            (per_table.format(what="count(*)", n=1001), {"q": q}, 20)]
+
+
 def requests_to_measure() -> list[dict[str, Any]]:
     """name, kind, our path, bare path (None: not available there) and the floor's SQL statements."""
     out: list[dict[str, Any]] = []
@@ -76,8 +85,10 @@ def requests_to_measure() -> list[dict[str, Any]]:
         sql = query["sql"]
         bare_sql = sql.replace("fts_query(:q)", ":q")  # bare Datasette has no fts_query(); FTS on raw input
         bare_qs = urllib.parse.urlencode({"sql": bare_sql, **params})
+        # Nor the site search functions (loaders/search_match.py): such a query has no bare counterpart.
+        bare = None if "site_search_" in sql else f"/{DB}?{bare_qs}"
         out.append({"name": f"query {name}", "kind": "saved query", "ours": f"/{DB}/{name}" + (f"?{qs}" if qs else ""),
-                    "bare": f"/{DB}?{bare_qs}", "floor": [(sql, params, MAX_ROWS + 1)]})
+                    "bare": bare, "floor": [(sql, params, MAX_ROWS + 1)]})
     page = ("select * from agreements order by id limit 101", {}, 101)
     count = ("select count(*) from agreements", {}, 1)
     out += [
@@ -111,8 +122,7 @@ def requests_to_measure() -> list[dict[str, Any]]:
          "bare": f"/{DB}/documents/hh-pa-2024",
          "floor": [("select * from documents where id = 'hh-pa-2024'", {}, 1)]},
         {"name": "site search 'huurders'", "kind": "search", "ours": "/-/zoeken?q=huurders", "bare": None,
-         "floor": [("select tbl, count(*) from site_search where site_search match :q group by tbl",
-                    {"q": '"huurders"*'}, 100)]},
+         "floor": site_search_floor("huurders")},
     ]
     for resource in Package.load(PROJECT_ROOT).resources:
         if resource.name == "agreements":
@@ -200,12 +210,14 @@ def _measure(base: str, path: str | None, concurrency: int, seconds: float,
 
 
 def latency_table(db: Path, ours: str, bare: str, concurrency: int, seconds: float,
-                  log: Any, cached: bool = False, skip: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+                  log: Any, cached: bool = False, skip: frozenset[str] = frozenset(),
+                  only: Any = None) -> list[dict[str, Any]]:
     """ours (computed in full: `Cache-Control: no-cache`), bare and sqlite3 per request; with `cached`, ours
-    also as a visitor gets it (from the response store after the first request)."""
+    also as a visitor gets it (from the response store after the first request). `only`: a test on a request
+    (bench/pages.py measures the pages alone)."""
     rows = []
     for item in requests_to_measure():
-        if item["kind"] == "csv":
+        if item["kind"] == "csv" or (only is not None and not only(item)):
             continue  # a download, not a page: not part of the page targets
         if item["ours"] in skip:
             continue

@@ -80,7 +80,8 @@ def table_metadata(package: Package) -> dict[str, dict[str, Any]]:
         }
     tables["build_info"] = {**shared, **BUILD_INFO}
     # What the build computes for the site (loaders/aggregates.py) is not data of its own: hidden from the lists.
-    for name in [*definitions().get("tables", {}), FACET_COUNTS, FACET_PAIRS, site_search.TABLE, site_search.VOCAB]:
+    for name in [*definitions().get("tables", {}), FACET_COUNTS, FACET_PAIRS, site_search.TABLE, site_search.VOCAB,
+                 site_search.TERMS, site_search.TABLES]:
         tables[name] = {"hidden": True}
     return tables
 

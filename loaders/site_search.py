@@ -7,11 +7,22 @@ One FTS5 table `site_search` over every resource of the package, guided by datap
   the rows it refers to (a project's place and partner, a figure's document) or that refer to it through a link
   table (a village is found by its projects' names), so "Ezinge" finds the projects in Ezinge as well;
 - the tokenizer folds case and diacritics and splits on hyphens (loaders/fts.py makes every word a prefix);
-- `tbl` and `path` say where the row's page is: /<database>/<tbl>/<path>.
+- `tbl` and `path` say where the row's page is: /<database>/<tbl>/<path>; `document` and `source` are the keys of
+  the document and the source the row refers to (the saved question `search` shows their title and address).
+
+A common word or a short beginning matches a large share of 3.4 million entries (bench scale 1000), and FTS5
+reads the whole match list of a prefix query before any LIMIT applies. So the build also writes what keeps every
+search bounded (loaders/search_match.py reads it):
+
+- `site_search_terms`: every word of the index with the number of entries it is in, so a beginning typed by a
+  visitor becomes an OR of at most a few dozen whole words, which FTS5 reads lazily and stops after a LIMIT;
+- `site_search_tables`: each table's title and its entries' rowid range (a table's entries are consecutive), so
+  a search is bounded per table by a rowid range that FTS5 seeks to.
 
 The rows stream from SQLite to SQLite (the labels come from joins, not from Python dictionaries), so memory does
-not grow with the data; the server no longer builds an index per process. `site_search_vocab` lists its words,
-for suggestions when a search finds nothing.
+not grow with the data; the server no longer builds an index per process. `site_search_vocab` (FTS5's own view
+of the words, which counts them by reading the index) is read once, here, into `site_search_terms`, which also
+gives the suggestions when a search finds nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +37,8 @@ from .schema import Package, Resource
 
 TABLE = "site_search"
 VOCAB = "site_search_vocab"
+TERMS = "site_search_terms"
+TABLES = "site_search_tables"
 SKIPPED_NAMES = {"id", "url", "website"}
 SEP = "\x1f"  # between the labels one correlated subquery concatenates
 BATCH = 5_000
@@ -75,39 +88,63 @@ def _related_sql(package: Package, resource: Resource) -> list[str]:
     return out
 
 
-def entries(db: Database, package: Package, resource: Resource) -> Iterator[tuple[str, str, str, str, str]]:
-    """(label, body, related, table, row path) for every row of the resource."""
+def _reference(resource: Resource, target: str) -> str | None:
+    """The column naming the row's `target` row: the key of a row of that resource, else its reference to one."""
+    if resource.name == target and len(resource.primary_key) == 1:
+        return resource.primary_key[0]
+    return next((fk.fields[0] for fk in resource.foreign_keys if len(fk.fields) == 1 and fk.resource == target),
+                None)
+
+
+Entry = tuple[str, str, str, str, str, Any, Any]
+
+
+def entries(db: Database, package: Package, resource: Resource) -> Iterator[Entry]:
+    """(label, body, related, table, row path, document key, source key) for every row of the resource."""
     body_columns = [c for c in text_columns(resource) if c != resource.label_column]
     related = _related_sql(package, resource)
     table = quote_identifier(resource.name)
     label = f"{table}.{quote_identifier(resource.label_column)}" if resource.label_column else "NULL"
     pks = list(resource.primary_key)
-    select = ", ".join([label, *(f"{table}.{quote_identifier(c)}" for c in body_columns),
+    references = [f"{table}.{quote_identifier(c)}" if c else "NULL"
+                  for c in (_reference(resource, "documents"), _reference(resource, "sources"))]
+    select = ", ".join([*references, label, *(f"{table}.{quote_identifier(c)}" for c in body_columns),
                         *(f"{table}.{quote_identifier(k)}" for k in pks), *related])
     cursor = db.conn.execute(f"select {select} from {table}")
     n_body = len(body_columns)
     for row in cursor:
-        values: list[Any] = list(row)
+        document, source, *values = row
         body = [str(v) for v in values[1:1 + n_body] if v not in (None, "")]
         keys = dict(zip(pks, values[1 + n_body:1 + n_body + len(pks)], strict=True))
         names = [n for part in values[1 + n_body + len(pks):] if part for n in str(part).split(SEP) if n]
         names = list(dict.fromkeys(names))
         # A link table has no label of its own: it is named by the rows it links.
         title = str(values[0]) if resource.label_column else " – ".join(names) or ", ".join(str(keys[k]) for k in pks)
-        yield title, "\n".join(body), " · ".join(names), resource.name, path_from_row_pks(keys, pks, False)
+        yield (title, "\n".join(body), " · ".join(names), resource.name, path_from_row_pks(keys, pks, False),
+               document, source)
 
 
 def create_site_search(db: Database, package: Package) -> None:
     db.execute(f"CREATE VIRTUAL TABLE {TABLE} USING fts5(label, body, related, tbl UNINDEXED, path UNINDEXED, "
-               "tokenize = 'unicode61 remove_diacritics 2')")
-    insert = f"INSERT INTO {TABLE} (label, body, related, tbl, path) VALUES (?, ?, ?, ?, ?)"
+               "document UNINDEXED, source UNINDEXED, tokenize = 'unicode61 remove_diacritics 2')")
+    db.execute(f"CREATE TABLE {TABLES} (tbl TEXT PRIMARY KEY, title TEXT NOT NULL, first_rowid INTEGER NOT NULL, "
+               "last_rowid INTEGER NOT NULL)")
+    insert = f"INSERT INTO {TABLE} (rowid, label, body, related, tbl, path, document, source) " \
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    rowid = 0
     for resource in package.resources:
-        batch: list[tuple[str, str, str, str, str]] = []
+        first = rowid + 1
+        batch: list[tuple[Any, ...]] = []
         for entry in entries(db, package, resource):
-            batch.append(entry)
+            rowid += 1
+            batch.append((rowid, *entry))
             if len(batch) >= BATCH:
                 db.conn.executemany(insert, batch)
                 batch.clear()
         db.conn.executemany(insert, batch)
+        if rowid >= first:
+            db.execute(f"INSERT INTO {TABLES} VALUES (?, ?, ?, ?)", [resource.name, resource.title, first, rowid])
     db.execute(f"INSERT INTO {TABLE}({TABLE}) VALUES ('optimize')")
     db.execute(f"CREATE VIRTUAL TABLE {VOCAB} USING fts5vocab({TABLE}, row)")
+    db.execute(f"CREATE TABLE {TERMS} (term TEXT PRIMARY KEY, entries INTEGER NOT NULL) WITHOUT ROWID")
+    db.execute(f"INSERT INTO {TERMS} SELECT term, doc FROM {VOCAB}")

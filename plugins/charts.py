@@ -25,7 +25,7 @@ from datasette.utils.asgi import NotFound, Response
 
 from loaders import chart_render
 from loaders.fingerprint import site_fingerprint
-from loaders.publication import Publication, licence_label
+from loaders.publication import licence_label, served_publication
 from loaders.schema import PROJECT_ROOT, served_package
 from loaders.site import DATABASE
 
@@ -288,8 +288,8 @@ async def chart_page(datasette: Any, request: Any) -> Response:
         "columns": list(bound.rows[0]) if bound.rows else [], "licence": LICENCE, "licence_url": LICENCE_URL,
         # The configured address of the site (publication.yaml or PRESTATIEAFSPRAKEN_BASE_URL), never the
         # request's Host: a snippet pasted into a council document must point at the published site.
-        "png_url": Publication.load(PROJECT_ROOT).url(chart_urls["png"]),
-        "embed_url": Publication.load(PROJECT_ROOT).url(chart_urls["embed"]),
+        "png_url": served_publication().url(chart_urls["png"]),
+        "embed_url": served_publication().url(chart_urls["embed"]),
         "embed_width": width + EMBED_EXTRA_WIDTH, "embed_height": embed_height(bound, width, height),
     }
     return Response.html(await datasette.render_template("chart.html", context, request=request))

@@ -11,8 +11,8 @@ from typing import Any
 from datasette import hookimpl
 from datasette.utils import urlsafe_components
 
-from loaders.publication import Publication, citation
-from loaders.schema import PROJECT_ROOT, served_package
+from loaders.publication import citation, served_publication
+from loaders.schema import served_package
 from loaders.site import DATABASE
 
 
@@ -22,7 +22,7 @@ async def citation_vars(datasette: Any) -> dict[str, Any]:
     rows = await datasette.get_database(DATABASE).execute(
         "select value from build_info where key = 'data_version'")
     version = rows.first()[0] if rows.rows else None
-    publication = Publication.load(PROJECT_ROOT)
+    publication = served_publication()
     return {"citation": {"text": citation(served_package(), publication, version,
                                           publication.landing_page)}}
 
@@ -41,7 +41,7 @@ async def row_citation(datasette: Any, request: Any, table: str, row: dict[str, 
         found = await db.execute("select id, title, publisher, published_on, url from sources where id = ?",
                                  [row["source_id"]])
         source = dict(found.first()) if found.rows else None
-    publication = Publication.load(PROJECT_ROOT)
+    publication = served_publication()
     info = {
         "label": label or key,
         "table": resource.title.split(" / ")[0],

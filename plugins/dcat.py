@@ -14,8 +14,8 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from loaders.dcat import dcat_document
-from loaders.publication import Publication
-from loaders.schema import PROJECT_ROOT, served_package
+from loaders.publication import served_publication
+from loaders.schema import served_package
 from loaders.site import DATABASE
 
 
@@ -24,7 +24,7 @@ async def document(datasette: Any) -> dict[str, Any]:
     info = {r["key"]: r["value"] for r in await db.execute("select key, value from build_info")}
     years = (await db.execute("select min(period_start), max(coalesce(period_end, period_start)) "
                               "from documents")).first()
-    return dcat_document(served_package(), Publication.load(PROJECT_ROOT), info,
+    return dcat_document(served_package(), served_publication(), info,
                          (years[0], years[1]) if years[0] else None)
 
 

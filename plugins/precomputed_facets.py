@@ -42,6 +42,7 @@ PAIRS_SQL = f"select value, count from {FACET_PAIRS} where tbl = :tbl and filter
     "and filter_value = :filter_value and col = :col order by count desc, value limit :limit"
 # The table SQL of a page with one exact filter (?column=value), as Datasette writes it.
 CANONICAL_INTEGER = re.compile(r"-?(0|[1-9][0-9]*)")
+MAX_KEPT = 10_000
 ONE_FILTER = re.compile(r'.* from (?P<table>\S+) where "(?P<column>[^"]+)" = :p0', re.DOTALL)
 
 
@@ -62,21 +63,57 @@ async def counted(datasette: Any, database: str, table: str) -> set[tuple[str | 
     return cache[(database, table)]
 
 
+def answers_kept(datasette: Any) -> dict[tuple[Any, ...], Any]:
+    """Per Datasette instance: the build's counts and their labels already read (the database is immutable)."""
+    kept: dict[tuple[Any, ...], Any] = datasette.__dict__.setdefault("_precomputed_facet_answers", {})
+    return kept
+
+
+def _keep(kept: dict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any) -> Any:
+    if len(kept) < MAX_KEPT:  # bounded: filter values come from the visitor
+        kept[key] = value
+    return value
+
+
 class _CountsFromBuild:
-    """Stands in for the Datasette while ColumnFacet runs: its facet queries read the build's counts."""
+    """Stands in for the Datasette while ColumnFacet runs: its facet queries read the build's counts, and both the
+    counts and the labels of their values are read once per process, not once per request (each is a trip to a
+    SQL thread, and a label lookup also reads the table's foreign keys)."""
 
     def __init__(self, datasette: Any, answers: dict[str, tuple[str, dict[str, Any]]]) -> None:
         self._datasette = datasette
         self._answers = answers  # the exact facet SQL -> (the SQL that reads the counts, its parameters)
+        self._kept = answers_kept(datasette)
+        self._site: str | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._datasette, name)
 
     async def execute(self, database: str, sql: str, params: Any = None, **kwargs: Any) -> Any:
-        if sql in self._answers:
-            counts_sql, counts_params = self._answers[sql]
-            return await self._datasette.execute(database, counts_sql, counts_params)
-        return await self._datasette.execute(database, sql, params, **kwargs)
+        if sql not in self._answers:
+            return await self._datasette.execute(database, sql, params, **kwargs)
+        counts_sql, counts_params = self._answers[sql]
+        key = ("counts", database, counts_sql, tuple(sorted(counts_params.items())))
+        if key not in self._kept:
+            return _keep(self._kept, key, await self._datasette.execute(database, counts_sql, counts_params))
+        return self._kept[key]
+
+    def absolute_url(self, request: Any, path: str) -> str:
+        """Datasette's absolute_url for the facets' toggle links, with the site part worked out once per page
+        instead of an urljoin per value (a hundred per page); a path urljoin would change is left to it."""
+        plain = str(path)
+        if not plain.startswith("/") or plain.startswith("//") or "/." in plain.split("?", 1)[0]:
+            return str(self._datasette.absolute_url(request, path))
+        if self._site is None:
+            self._site = str(self._datasette.absolute_url(request, "/"))[:-1]
+        return self._site + plain
+
+    async def expand_foreign_keys(self, database: str, table: str, column: str, values: list[Any]) -> Any:
+        key = ("labels", database, table, column, tuple(values))
+        if key not in self._kept:
+            return _keep(self._kept, key,
+                         await self._datasette.expand_foreign_keys(database, table, column, values))
+        return self._kept[key]
 
 
 class PrecomputedColumnFacet(ColumnFacet):  # type: ignore[misc]

@@ -1,50 +1,38 @@
 -- title: Zoeken in afspraken, documenten, thema's en partners / Search agreements, documents, themes and partners
--- description: Zoekt in de tekst van afspraken, documenten, thema's en partners. Accenten tellen niet mee (geinformeerd
---   vindt geïnformeerd) en een woord mag een begin zijn (huurder vindt huurders). — Searches the text of agreements,
---   documents, themes and partners. Accents are ignored and a word may be a prefix.
+-- description: Zoekt in de tekst van alle tabellen, zoals het zoekveld bovenaan elke pagina. Accenten tellen niet mee
+--   (geinformeerd vindt geïnformeerd) en een woord mag een begin zijn (huurder vindt huurders). Van elke tabel tellen
+--   de eerste 30 treffers mee; rijen met de woorden in hun naam staan bovenaan. — Searches the text of every table,
+--   like the search box at the top of every page. Accents are ignored and a word may be a prefix. The first 30
+--   matches of each table count; rows with the words in their name come first.
 -- params:
 -- - q
 -- labels:
 --   kind: Soort
 --   snippet: Fragment
 --   link: Link
-select kind, title, snippet, document, link, source_url from (
-  -- The best 200 hits of each table first, so snippet() runs for those only (the answer's 200 are among them).
-  select 'afspraak / agreement' as kind, a.title_nl as title,
-         snippet(agreements_fts, -1, '»', '«', '…', 16) as snippet, d.title as document,
-         '/${database}/agreements/' || a.id as link, s.url as source_url,
-         bm25(agreements_fts) as score
-  from agreements_fts
-  join agreements a on a.rowid = agreements_fts.rowid
-  join documents d on d.id = a.document_id
-  join sources s on s.id = a.source_id
-  where agreements_fts match fts_query(:q) and agreements_fts.rowid in (
-    select rowid from agreements_fts where agreements_fts match fts_query(:q) order by rank limit 200)
-  union all
-  select 'document', d.title, snippet(documents_fts, -1, '»', '«', '…', 16), d.title,
-         '/${database}/documents/' || d.id, s.url, bm25(documents_fts)
-  from documents_fts
-  join documents d on d.rowid = documents_fts.rowid
-  join sources s on s.id = d.source_id
-  where documents_fts match fts_query(:q) and documents_fts.rowid in (
-    select rowid from documents_fts where documents_fts match fts_query(:q) order by rank limit 200)
-  union all
-  select 'thema / theme', t.name_nl, snippet(themes_fts, -1, '»', '«', '…', 16), d.title,
-         '/${database}/themes/' || t.id, s.url, bm25(themes_fts)
-  from themes_fts
-  join themes t on t.rowid = themes_fts.rowid
-  join documents d on d.id = t.document_id
-  join sources s on s.id = t.source_id
-  where themes_fts match fts_query(:q) and themes_fts.rowid in (
-    select rowid from themes_fts where themes_fts match fts_query(:q) order by rank limit 200)
-  union all
-  select 'partner', p.name, snippet(partners_fts, -1, '»', '«', '…', 16), null,
-         '/${database}/partners/' || p.id, s.url, bm25(partners_fts)
-  from partners_fts
-  join partners p on p.rowid = partners_fts.rowid
-  join sources s on s.id = p.source_id
-  where partners_fts match fts_query(:q) and partners_fts.rowid in (
-    select rowid from partners_fts where partners_fts match fts_query(:q) order by rank limit 200)
+with
+-- The build's site search index (loaders/site_search.py), bounded: site_search_query() turns the words into whole
+-- words of the index, and each table's entries (a rowid range) give at most 30 candidates, so a common word costs
+-- no more than a rare one; rank and snippet are those of /-/zoeken (loaders/search_match.py).
+words(q) as (select site_search_query(:q)),
+candidates(entry) as materialized (
+  select h.value from site_search_tables t, json_each((
+    select json_group_array(rowid) from (
+      select rowid from site_search
+      where site_search match (select q from words) and rowid between t.first_rowid and t.last_rowid
+      limit 30))) h
+),
+best(entry, score) as materialized (
+  select c.entry, site_search_rank(:q, s.label) from candidates c
+  cross join site_search s on s.rowid = c.entry  -- each candidate looked up, not every entry scanned
+  order by 2, 1
+  limit 200
 )
-order by score
-limit 200
+select t.title as kind, s.label as title, site_search_snippet(:q, '»', '«', s.label, s.body, s.related) as snippet,
+       d.title as document, '/${database}/' || s.tbl || '/' || s.path as link, src.url as source_url
+from best b
+cross join site_search s on s.rowid = b.entry
+join site_search_tables t on t.tbl = s.tbl
+left join documents d on d.id = s.document
+left join sources src on src.id = s.source
+order by b.score, b.entry

@@ -23,9 +23,9 @@ import pytest
 from datasette.app import Datasette
 from datasette.utils.asgi import Request
 
-from loaders.fts import fts_query
 from loaders.queries import load_queries
 from loaders.schema import PROJECT_ROOT
+from loaders.search_match import register_functions
 
 DB = "prestatieafspraken"
 BOM = b"\xef\xbb\xbf"
@@ -78,7 +78,7 @@ async def download(ds: Datasette, path: str, name: str) -> list[list[str]]:
 
 def sqlite_rows(db_path: Path, sql: str, params: Any = ()) -> list[sqlite3.Row]:
     conn = sqlite3.connect(db_path)
-    conn.create_function("fts_query", 1, fts_query, deterministic=True)
+    register_functions(conn)  # the saved queries' SQL functions, as every Datasette connection has them
     try:
         return conn.execute(sql, params).fetchall()
     finally:

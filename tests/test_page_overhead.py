@@ -1,0 +1,95 @@
+"""What a computed page costs beyond its own SQL stays cut: the classes of per-request work that made our pages
+slower than bare Datasette (issue #16) are done once per process. Each test fails if that work comes back."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import pytest
+from datasette.app import Datasette
+from datasette.plugins import pm
+from datasette.utils import PrefixedUrlString
+
+from loaders.publication import BASE_URL_ENV, served_publication
+
+DB = "prestatieafspraken"
+FRESH = {"Cache-Control": "no-cache"}  # computed in full, not answered from plugins/page_cache.py's store
+
+
+class Statements:
+    """The SQL statements the database runs through Datasette while it is installed."""
+
+    def __init__(self, ds: Datasette, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.sql: list[str] = []
+        db = ds.get_database(DB)
+        execute = db.execute
+
+        async def counting(sql: str, *args: Any, **kwargs: Any) -> Any:
+            self.sql.append(" ".join(sql.split()))
+            return await execute(sql, *args, **kwargs)
+
+        monkeypatch.setattr(db, "execute", counting)
+
+
+async def test_permission_checks_are_answered_once_per_process(ds: Datasette, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Datasette deep-copied the whole generated metadata and queried sqlite_master on every view-table check."""
+    await ds.client.get(f"/{DB}/sources.json")
+    calls: list[Any] = []
+    original = ds._table_permission_allows
+    monkeypatch.setattr(ds, "_table_permission_allows", lambda *a: calls.append(a) or original(*a))
+    statements = Statements(ds, monkeypatch)
+    response = await ds.client.get(f"/{DB}/sources.json", headers=FRESH)
+    assert response.status_code == 200
+    assert calls == []
+    assert not [s for s in statements.sql if "collate nocase" in s]
+
+
+async def test_a_signed_in_actor_is_still_checked_in_full(ds: Datasette, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the anonymous visitor's answers are kept: a plugin's allow rules may depend on who asks."""
+    await ds.client.get(f"/{DB}/sources.json")  # the cache is installed at startup
+    calls: list[Any] = []
+    original = ds._table_permission_allows
+    monkeypatch.setattr(ds, "_table_permission_allows", lambda *a: calls.append(a) or original(*a))
+    for _ in range(2):
+        assert await ds.permission_allowed({"id": "someone"}, "view-table", (DB, "sources"), default=True)
+    assert len(calls) == 2
+
+
+async def test_facets_the_build_counted_are_read_once_per_process(ds: Datasette,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unfiltered page's facets and their labels: no SQL at all after the first request."""
+    first = await ds.client.get(f"/{DB}/agreements.json", headers=FRESH)
+    statements = Statements(ds, monkeypatch)
+    again = await ds.client.get(f"/{DB}/agreements.json", headers=FRESH)
+    assert again.json()["facet_results"] == first.json()["facet_results"]
+    assert first.json()["facet_results"], "agreements has default facets"
+    assert not [s for s in statements.sql if "facet_counts" in s or " where id in (" in s], statements.sql
+
+
+async def test_facet_links_follow_the_visitors_host(ds: Datasette) -> None:
+    """The toggle links are built without urljoin, but still on the address the visitor used."""
+    response = await ds.client.get(f"/{DB}/agreements.json", headers={**FRESH, "x-forwarded-host": "data.example"})
+    urls = [v["toggle_url"] for f in response.json()["facet_results"].values() for v in f["results"]]
+    assert urls and all(u.startswith(f"http://data.example/{DB}/agreements.json?") for u in urls)
+
+
+def test_url_strings_do_not_list_the_methods_of_str_on_every_access(ds: Datasette,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    assert pm.get_plugin("url_strings.py") is not None  # loaded with the project's plugins
+    calls: list[Any] = []
+    real_dir = builtins.dir
+    monkeypatch.setattr(builtins, "dir", lambda *a: calls.append(a) or real_dir(*a))
+    path = PrefixedUrlString("/db/table?a=1")
+    assert path.startswith("/") and path.split("?")[0] == "/db/table"
+    assert isinstance(path.replace("a", "b"), PrefixedUrlString)
+    assert [type(p) for p in path.partition("?")] == [PrefixedUrlString] * 3
+    assert PrefixedUrlString.maketrans("a", "b") == {97: 98}
+    assert calls == []
+
+
+def test_publication_is_read_once_per_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(BASE_URL_ENV, raising=False)
+    assert served_publication() is served_publication()
+    monkeypatch.setenv(BASE_URL_ENV, "https://data.example.nl")
+    assert served_publication().base_url == "https://data.example.nl"
