@@ -92,8 +92,19 @@ def create_aggregate_tables(db: Database) -> None:
             _index(db, name, list(columns))
 
 
+FTS5_SHADOW_TABLES = ("_data", "_idx", "_docsize", "_config")
+
+
 def substring_index_name(table: str, column: str) -> str:
     return f"{table}_{column}_trigram"
+
+
+def substring_index_tables() -> list[str]:
+    """Every table the substring indexes make: the FTS5 tables and their shadow tables (external content: no
+    _content table)."""
+    names = [substring_index_name(spec["table"], spec["column"])
+             for spec in definitions().get("substring_indexes") or []]
+    return [name + suffix for name in names for suffix in ("", *FTS5_SHADOW_TABLES)]
 
 
 def create_substring_indexes(db: Database) -> None:
