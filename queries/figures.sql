@@ -31,5 +31,5 @@ from (
   select * from figure where :document = '' and :indicator = '' and :theme = '' and :area <> '' and area in (
     select area from agg_figure_areas
     where rowid in (select rowid from agg_figure_areas_area_trigram where area like '%' || :area || '%'))
-  order by indicator, area, reference, source_date, specification_id
+  order by indicator, area, reference, source_date
 )

@@ -169,7 +169,7 @@ LIVE = {
           and (:theme = '' or theme_key = :theme or theme like '%' || :theme || '%')
           and (:area = '' or area like '%' || :area || '%')
           and (:document = '' or document_id = :document)
-        order by indicator, area, coalesce(reference_date, period_start, ''), source_date, specification_id""",
+        order by indicator, area, coalesce(reference_date, period_start, ''), source_date""",
     "places_map": """
         select pl.name, (select count(distinct p.project_key) from projects p where p.place_id = pl.id)
                + (select count(distinct p.project_key) from project_places pp join projects p on p.id = pp.project_id
@@ -184,6 +184,10 @@ LIVE = {
 }
 # The columns of the saved query that LIVE gives, where it gives fewer than all.
 LIVE_COLUMNS = {"places_map": ["place", "projects"], "promised_vs_reported": ["kind", "source_publisher"]}
+# Rows that tie on every sort key may come in either order: for these queries the same rows, in the same order of
+# their sort keys.
+TIES = {"figures": lambda row: (row["indicator"], row["area"], row["reference_date"] or row["period_start"] or "",
+                                row["source_date"])}
 
 
 def _parameter_values(conn: sqlite3.Connection) -> dict[str, list[str]]:
@@ -214,5 +218,11 @@ def test_queries_on_build_time_tables_answer_as_the_live_sql(generated_db: Path,
         conn.row_factory = None
         live = conn.execute(LIVE[name], params).fetchall()
         columns = LIVE_COLUMNS.get(name) or (list(built[0]) if built else [])
-        assert [tuple(row[c] for c in columns) for row in built] == [tuple(row) for row in live], (name, params)
+        answer = [tuple(row[c] for c in columns) for row in built]
+        expected = [tuple(row) for row in live]
+        if name in TIES:
+            keys = TIES[name]
+            assert [keys(row) for row in built] == [keys(dict(zip(columns, row, strict=True))) for row in expected]
+            answer, expected = sorted(answer, key=repr), sorted(expected, key=repr)
+        assert answer == expected, (name, params)
     assert any(conn.execute(LIVE[name], {p: "" for p in names}).fetchall()), f"{name}: no rows to compare"
