@@ -16,9 +16,11 @@ with agreement as not materialized (
 select document, year, theme, theme_rank, kind, title_nl, summary_nl, title_en, summary_en, responsible_as_stated,
        section, source_publisher, source_date, source_url, agreement_id
 from (
-  -- A year (or nothing): the documents in order, newest first, each with its agreements. A key: that document's
-  -- agreements through the index on document_id, instead of every document's.
-  select * from agreement where :document = '' or cast(year as text) = :document
+  -- Nothing: every document in order, newest first, each with its agreements. A year: that year's documents
+  -- through the index on their year. A key: that document's agreements through the index on document_id.
+  select * from agreement where :document = ''
+  union all
+  select * from agreement where year = cast(:document as integer) and cast(year as text) = :document
   union all
   select * from agreement where document_id = :document and cast(year as text) <> :document
   order by year desc, document_id, unranked, theme_rank, theme_name, agreement_id
