@@ -117,19 +117,31 @@ def scans(conn: sqlite3.Connection, sql: str, params: dict[str, Any], large: set
     """The plan's scans of large tables (by name or alias) that are not bounded by a LIMIT. `limited`: the caller
     reads only a page of the answer (Datasette stops a saved query after max_returned_rows). A scan read in the
     order asked stops after the page; one that feeds a sort or a grouping reads every row first. (A sort of the
-    "right part" of the order only orders rows that share the first sort value, read in order.)"""
-    plan = [row[3] for row in conn.execute("explain query plan " + sql, params)]
-    full_sort = any(FULL_SORT.search(step) for step in plan)
-    ordered_and_limited = (limited or " limit " in sql.lower()) and not full_sort
+    "right part" of the order only orders rows that share the first sort value, read in order.) A sort counts for
+    the scans of its own select and of the selects inside it, not for another branch of a UNION ALL: a saved
+    query may have one branch per parameter, each reading its own index, merged in order."""
+    plan = list(conn.execute("explain query plan " + sql, params))
+    parents = {row[0]: row[1] for row in plan}
+
+    def within(node: int, ancestor: int) -> bool:
+        while True:
+            if node == ancestor:
+                return True
+            if node not in parents or node == 0:
+                return ancestor == 0
+            node = parents[node]
+
+    sorts = [row[1] for row in plan if FULL_SORT.search(row[3])]
+    paged = limited or " limit " in sql.lower()
     aliases = {alias: table for table, alias in
                re.findall(r"\b(?:from|join)\s+\"?(\w+)\"?\s+(?:as\s+)?(\w+)", sql, flags=re.IGNORECASE)}
     found = []
-    for step in plan:
+    for _id, parent, _unused, step in plan:
         match = SCAN.search(step)
         if not match or match.group(1).startswith(("CONSTANT", "SUBQUERY")) or "VIRTUAL TABLE" in step:
             continue
-        scanned = match.group(1)
-        table = aliases.get(scanned, scanned)
-        if table in large and not ordered_and_limited:
+        table = aliases.get(match.group(1), match.group(1))
+        sorted_after = any(within(parent, sort_parent) for sort_parent in sorts)
+        if table in large and not (paged and not sorted_after):
             found.append(step)
     return found

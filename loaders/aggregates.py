@@ -6,6 +6,7 @@ The database is immutable once built, so every count a page would compute on eac
   every column a table page sorts or filters on);
 - aggregate tables (loaders/aggregates.yaml) that the summarising saved queries and the charts read instead of
   every row;
+- substring indexes (FTS5 trigram, loaders/aggregates.yaml) for a saved query's `like '%word%'` filter;
 - `facet_counts`: for every default facet of a table (`facet: true` in datapackage.yaml) or view (`facets` in
   metadata.yml), the count of each value over all rows, which plugins/precomputed_facets.py serves for an
   unfiltered table page instead of grouping millions of rows per request, and `facet_pair_counts`, the same
@@ -16,6 +17,7 @@ The database is immutable once built, so every count a page would compute on eac
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -67,14 +69,20 @@ def default_facets(package: Package, root: Path) -> Iterator[tuple[str, str]]:
             yield view, column
 
 
-def _index(db: Database, table: str, columns: list[str]) -> None:
-    name = "idx_" + table + "_" + "_".join(columns)
-    db.table(table).create_index(columns, index_name=name, if_not_exists=True)
+def _index(db: Database, table: str, columns: list[str], where: str | None = None) -> None:
+    """An index on columns or on terms as SQL writes them (`lower(municipality)`: a filter that ignores case uses
+    it; `year desc`: an order that runs backwards); with `where`, a partial index of the rows a query reads."""
+    name = "idx_" + table + "_" + "_".join(re.sub(r"\W+", "_", c).strip("_") for c in columns)
+    if where:
+        name += "_where_" + re.sub(r"\W+", "_", where).strip("_")
+    terms = ", ".join(quote_identifier(c) if re.fullmatch(r"\w+", c) else c for c in columns)
+    db.execute(f"CREATE INDEX IF NOT EXISTS {quote_identifier(name)} ON {quote_identifier(table)} ({terms})"
+               + (f" WHERE {where}" if where else ""))
 
 
 def create_indexes(db: Database) -> None:
     for spec in definitions().get("indexes") or []:
-        _index(db, spec["table"], list(spec["columns"]))
+        _index(db, spec["table"], list(spec["columns"]), spec.get("where"))
 
 
 def create_aggregate_tables(db: Database) -> None:
@@ -82,6 +90,34 @@ def create_aggregate_tables(db: Database) -> None:
         db.execute(f"CREATE TABLE {quote_identifier(name)} AS {spec['sql']}")
         for columns in spec.get("index") or []:
             _index(db, name, list(columns))
+
+
+FTS5_SHADOW_TABLES = ("_data", "_idx", "_docsize", "_config")
+
+
+def substring_index_name(table: str, column: str) -> str:
+    return f"{table}_{column}_trigram"
+
+
+def substring_index_tables() -> list[str]:
+    """Every table the substring indexes make: the FTS5 tables and their shadow tables (external content: no
+    _content table)."""
+    names = [substring_index_name(spec["table"], spec["column"])
+             for spec in definitions().get("substring_indexes") or []]
+    return [name + suffix for name in names for suffix in ("", *FTS5_SHADOW_TABLES)]
+
+
+def create_substring_indexes(db: Database) -> None:
+    """FTS5 trigram indexes over single columns (aggregates.yaml `substring_indexes`): `column like '%word%'` on
+    the index finds the rows containing a word of three or more characters without reading every row. Its case
+    folding is Unicode's, so it finds a superset of what SQLite's LIKE finds: a query keeps its own LIKE as
+    well. `content='table'` in single quotes, so Datasette does not take it for the table's search index."""
+    for spec in definitions().get("substring_indexes") or []:
+        table, column = quote_identifier(spec["table"]), quote_identifier(spec["column"])
+        name = quote_identifier(substring_index_name(spec["table"], spec["column"]))
+        db.execute(f"CREATE VIRTUAL TABLE {name} USING fts5({column}, content='{spec['table']}', "
+                   "tokenize='trigram')")
+        db.execute(f"INSERT INTO {name}(rowid, {column}) SELECT rowid, {column} FROM {table}")
 
 
 def create_facet_counts(db: Database, facets: list[tuple[str, str]]) -> None:
@@ -137,10 +173,12 @@ def prepare_serving(db: Database, package: Package, progress: Callable[[str], No
     with db.atomic():
         create_indexes(db)
         create_aggregate_tables(db)
+        create_substring_indexes(db)
         facets = list(dict.fromkeys(default_facets(package, PROJECT_ROOT)))
         create_facet_counts(db, facets)
         create_facet_pair_counts(db, facets)
         create_site_search(db, package)
     seconds = time.monotonic() - started
     if seconds > PROGRESS_SECONDS:
-        progress(f"indexes, aggregate tables, facet counts and the site search index in {seconds:,.1f} s")
+        progress(f"indexes, aggregate tables, substring indexes, facet counts and the site search index in "
+                 f"{seconds:,.1f} s")

@@ -22,6 +22,7 @@ import vl_convert
 import yaml
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
+from sqlite_utils.db import quote_identifier
 
 from loaders import chart_render
 from loaders.fingerprint import site_fingerprint
@@ -43,6 +44,10 @@ SCALE_STEP = 0.5
 PNG_PPI = 300
 PNG_MIN_WIDTH = 1_800
 MIN_SCALE, MAX_SCALE = 1.0, 6.0
+# The image's source line names the publishers of the drawn rows up to this many characters, then refers to the
+# data below the chart, which lists every row with its source.
+PUBLISHERS_MAX = 200
+MORE_PUBLISHERS = "en andere (zie de gegevens bij de grafiek)"
 EMBED_EXTRA_WIDTH = 24  # the embed page's padding around the drawing
 MEDIA_TYPES = {"svg": "image/svg+xml", "png": "image/png", "vl.json": "application/json; charset=utf-8"}
 # In the spec itself rather than a conversion option, so the .vl.json renders Dutch numbers anywhere.
@@ -125,7 +130,7 @@ class BoundChart(NamedTuple):
     def source_line(self) -> str:
         # A query without source columns still rests on this dataset, whose rows each cite a source.
         publishers = ", ".join(dict.fromkeys(p for p, _ in self.sources if p)) or FALLBACK_SOURCE
-        return f"Bron: {publishers} · data {self.data_version} ({self.built_on}) · {LICENCE}"
+        return f"Bron: {shortened(publishers)} · data {self.data_version} ({self.built_on}) · {LICENCE}"
 
     def spec(self) -> dict[str, Any]:
         """The Vega-Lite spec with the rows, title and source line inlined: it renders on its own."""
@@ -143,6 +148,36 @@ class BoundChart(NamedTuple):
             "config": {**CONFIG, **spec.get("config", {})},
             "usermeta": {"source": self.source_line, "licence": LICENCE_URL, "data_version": self.data_version},
         }
+
+
+def shortened(publishers: str) -> str:
+    """The publishers as a line of at most PUBLISHERS_MAX characters, cut after a whole name: hundreds of
+    publishers (data for every municipality) would make the image's source line taller than the chart itself."""
+    if len(publishers) <= PUBLISHERS_MAX:
+        return publishers
+    cut = publishers.rfind(", ", 0, PUBLISHERS_MAX)
+    return f"{publishers[:cut] if cut > 0 else publishers[:PUBLISHERS_MAX]} {MORE_PUBLISHERS}"
+
+
+def chart_sql(chart: dict[str, Any], sql: str) -> str:
+    """The SQL of the rows a chart draws: its saved query's, or, with `top` in charts.yml, only the rows of the
+    groups (values of `top.column`) with the largest sum of `top.by` (or the most rows; ties by value): at most
+    `top.count` groups, and, with `top.rows`, no more groups than fit in that many rows (the first group always; the
+    image's height, and with it the time to draw a 300 ppi PNG, grows with its rows). The rows keep the query's
+    order. So a chart stays readable, and quick to draw, with data for every municipality."""
+    top = chart.get("top")
+    if not top:
+        return sql
+    column = quote_identifier(top["column"])
+    measure = f"sum({quote_identifier(top['by'])})" if top.get("by") else "count(*)"
+    fits = f"place = 1 or total <= {int(top['rows'])}" if top.get("rows") else "1"
+    return (f"with chart_rows as materialized ({sql.strip().rstrip(';')}\n), "
+            f"groups as (select {column} as grp, count(*) as size, {measure} as measure from chart_rows "
+            f"group by {column}), "
+            "ranked as (select grp, row_number() over win as place, sum(size) over win as total from groups "
+            "window win as (order by measure desc, grp rows unbounded preceding)) "
+            f"select * from chart_rows where {column} in (select grp from ranked where place <= {int(top['count'])} "
+            f"and ({fits}))")
 
 
 def chart_key(slug: str, params: dict[str, str]) -> str:
@@ -190,16 +225,14 @@ async def bind(datasette: Any, request: Any, slug: str) -> BoundChart:
         raise NotFound(f"Opgeslagen query {name} bestaat niet / saved query {name} does not exist")
     params = {param: "" for param in query.get("params", [])}  # empty parameters match everything
     db = datasette.get_database(DATABASE)
-    rows = [dict(row) for row in (await db.execute(query["sql"], params)).rows]
-    # A URL may narrow the chart with the query's own parameters (?municipality=...), to a value the
-    # unfiltered rows hold in the column of that name: one definition for every municipality, and a
-    # bounded number of images to cache.
+    # A URL may narrow the chart with the query's own parameters (?municipality=...), to a value its rows
+    # hold, as written, in the column of that name: one definition for every municipality, and a bounded
+    # number of images to cache. Only the narrowed rows are read.
     chosen = url_params(request, params)
+    rows = [dict(row) for row in (await db.execute(chart_sql(chart, query["sql"]), {**params, **chosen})).rows]
     for name, value in chosen.items():
         if value not in {str(row.get(name)) for row in rows}:
             raise NotFound(f"Geen gegevens voor {name}={value} / no data for {name}={value}")
-    if chosen:
-        rows = [dict(row) for row in (await db.execute(query["sql"], {**params, **chosen})).rows]
     sources = list(dict.fromkeys((row.get("source_publisher") or "", row.get("source_url") or "")
                                  for row in rows if row.get("source_publisher") or row.get("source_url")))
     return BoundChart(chart, rows, sources, *await data_release(datasette), tuple(sorted(chosen.items())),

@@ -6,9 +6,22 @@
 -- params:
 -- - document
 -- labels_from: agreements_overview
-select a.document, a.year, coalesce(a.theme, '(alle thema''s / all themes)') as theme, a.theme_rank,
-       a.kind, a.title_nl, a.summary_nl, a.title_en, a.summary_en, a.responsible_as_stated,
-       a.section, a.source_publisher, a.source_date, a.source_url, a.agreement_id
-from agreements_overview a
-where :document = '' or a.document_id = :document or cast(a.year as text) = :document
-order by a.year desc, a.document_id, a.theme_rank is null, a.theme_rank, a.theme, a.agreement_id
+with agreement as not materialized (
+  select a.document, a.year, coalesce(a.theme, '(alle thema''s / all themes)') as theme, a.theme_rank,
+         a.kind, a.title_nl, a.summary_nl, a.title_en, a.summary_en, a.responsible_as_stated,
+         a.section, a.source_publisher, a.source_date, a.source_url, a.agreement_id,
+         a.document_id, a.theme_rank is null as unranked, a.theme as theme_name
+  from agreements_overview a
+)
+select document, year, theme, theme_rank, kind, title_nl, summary_nl, title_en, summary_en, responsible_as_stated,
+       section, source_publisher, source_date, source_url, agreement_id
+from (
+  -- Nothing: every document in order, newest first, each with its agreements. A year: that year's documents
+  -- through the index on their year. A key: that document's agreements through the index on document_id.
+  select * from agreement where :document = ''
+  union all
+  select * from agreement where year = cast(:document as integer) and cast(year as text) = :document
+  union all
+  select * from agreement where document_id = :document and cast(year as text) <> :document
+  order by year desc, document_id, unranked, theme_rank, theme_name, agreement_id
+)

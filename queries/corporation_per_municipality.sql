@@ -28,5 +28,5 @@ select * from (
   join corporations p on p.id = ap.partner_id
   join agreements_overview a on a.agreement_id = ap.agreement_id
 )
-where ${in_municipality}
+where :municipality = '' or ${municipality_matches}
 order by corporation, municipality, year, document_id, level, agreement_id

@@ -22,6 +22,6 @@ join documents d on d.id = dp.document_id
 left join partners n on n.id = p.successor_id
 join sources s on s.id = dp.source_id
 where p.kind = 'woningcorporatie'
-  and (d.id in (select document_id from agreement_documents) or d.kind = 'ambitiekader')
-  and (:municipality = '' or lower(d.municipality) = lower(:municipality))
+  and (+d.id in (select document_id from agreement_documents) or +d.kind = 'ambitiekader')
+  and (:municipality = '' or ${municipality_matches})
 order by p.name, d.period_start

@@ -4,6 +4,5 @@
 --   the reason.
 -- labels_from: coverage_overview
 select document, year, part_nl, part_en, status, explanation_nl, explanation_en, source_publisher, source_url
-from coverage_overview
-where status <> 'opgenomen'
+from agg_missing_parts
 order by year desc, document_id, status desc, coverage_id

@@ -23,7 +23,7 @@ recent_agreements as (
 ),
 municipalities as (
   select distinct municipality from recent_agreements
-  where ${in_municipality}
+  where :municipality = '' or ${municipality_matches}
 ),
 figures as (
   select d.municipality, k.kind_nl, sp.id, sp.value, sp.qualifier, sp.period_start, sp.period_end,

@@ -6,9 +6,17 @@
 -- params:
 -- - municipality
 -- labels_from: coverage_overview
+with missing as not materialized (
+  select municipality, year, document, part_nl, part_en, status, explanation_nl, explanation_en,
+         source_publisher, source_date, source_url, coverage_id, document_id
+  from agg_missing_parts
+)
 select municipality, year, document, part_nl, part_en, status, explanation_nl, explanation_en,
        source_publisher, source_date, source_url, coverage_id
-from coverage_overview
-where status <> 'opgenomen'
-  and (:municipality = '' or lower(municipality) = lower(:municipality))
-order by municipality, year desc, document_id, status desc, coverage_id
+from (
+  -- Two ways in, each reading an index in the order asked: every municipality, or the one asked for.
+  select * from missing where :municipality = ''
+  union all
+  select * from missing where :municipality <> '' and ${municipality_matches}
+  order by municipality, year desc, document_id, status desc, coverage_id
+)

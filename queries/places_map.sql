@@ -8,9 +8,7 @@
 select pl.name as place, pl.municipality,
        case when pl.in_het_hogeland then 'Het Hogeland' else 'buiten Het Hogeland' end as in_het_hogeland,
        pl.latitude, pl.longitude,
-       (select count(distinct p.project_key) from projects p where p.place_id = pl.id)
-       + (select count(distinct p.project_key) from project_places pp join projects p on p.id = pp.project_id
-          where pp.place_id = pl.id) as projects,
+       (select a.projects from agg_projects_per_place a where a.place_id = pl.id) as projects,
        cs.publisher as source_publisher, cs.url as source_url
 from places pl
 join sources cs on cs.id = pl.coordinates_source_id

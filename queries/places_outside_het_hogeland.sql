@@ -8,11 +8,7 @@
 --   figures_naming_it: Cijfers die de plaats noemen
 --   place_id: Sleutel van de plaats
 select pl.name as place, pl.municipality, pl.notes,
-       (select group_concat(distinct name) from (
-          select p.name from projects p where p.place_id = pl.id
-          union all
-          select p.name from project_places pp join projects p on p.id = pp.project_id
-          where pp.place_id = pl.id)) as projects,
+       (select a.project_names from agg_projects_per_place a where a.place_id = pl.id) as projects,
        (select f.figures from agg_figures_per_place f where f.place_id = pl.id) as figures_naming_it,
        s.publisher as source_publisher, s.published_on as source_date, s.url as source_url, pl.id as place_id
 from places pl

@@ -7,8 +7,6 @@
 -- labels_from: progress_against_agreements
 select kind, promised_homes, promised_period, planned_low, planned_high, delivered_low, delivered_high,
        status_unknown_high, projects, projects_without_number, latest_status_date, judgement_nl, judgement_en,
-       coalesce(promised_source_publisher || '; ', '') || 'projecten: ' ||
-         (select group_concat(publisher, ', ') from (select distinct s.publisher from projects p
-          join sources s on s.id = p.source_id where p.kind = g.kind order by s.publisher)) as source_publisher,
+       coalesce(promised_source_publisher || '; ', '') || 'projecten: ' || project_publishers as source_publisher,
        promised_source_date as source_date, promised_source_url as source_url
 from agg_progress_against_agreements g

@@ -18,5 +18,5 @@ select municipality, rank, theme, theme_en, theme_key, label,
        document, source_publisher, source_date, source_url, theme_id
 from themes_overview t
 where document_kind = 'prestatieafspraken' and year <= 2024 and coalesce(year_end, year) >= 2024
-  and (:municipality = '' or lower(municipality) = lower(:municipality))
+  and (:municipality = '' or ${municipality_matches})
 order by municipality, rank is null, rank, theme

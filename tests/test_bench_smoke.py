@@ -46,3 +46,26 @@ def test_a_pattern_without_a_list_of_strings_is_refused_with_its_name() -> None:
 @pytest.mark.slow
 def test_the_bench_smoke_runs_end_to_end() -> None:
     assert run.main(["--smoke"]) == 0
+
+
+def test_the_saved_query_bench_asks_every_query_with_its_parameters() -> None:
+    import urllib.parse
+
+    from bench import saved_queries
+    from loaders.queries import load_queries
+    from loaders.schema import PROJECT_ROOT
+
+    queries = load_queries(PROJECT_ROOT)
+    asked = saved_queries.requests()
+    assert {item["ours"].split("?")[0].rsplit("/", 1)[1] for item in asked} == set(queries)
+    assert len(asked) == len(queries) + sum(len(v) for k, v in saved_queries.TYPICAL.items() if k in queries)
+    for item in asked:
+        name = item["ours"].split("?")[0].rsplit("/", 1)[1]
+        bare = urllib.parse.parse_qs(item["bare"].split("?", 1)[1], keep_blank_values=True)
+        assert bare["sql"] == [queries[name]["sql"]]
+        assert set(bare) - {"sql"} == set(queries[name].get("params", []))
+    empty = {"p50_ms": 0.0, "p95_ms": 0.0}
+    table = saved_queries.markdown({"latency_c1": [{"name": "q", "ours": {"p50_ms": 12.0, "p95_ms": 30.5},
+                                                    "bare": empty, "sqlite3": empty}],
+                                    "latency_c8": [], "charts": {"charts": {}}})
+    assert "| q | 12.0 / 30.5 | — / — | — / — | — |" in table

@@ -356,3 +356,56 @@ async def test_value_lists_in_chart_specs_come_from_the_schema(ds: Datasette, pa
     assert kinds[0] in str(spec) and str(kinds) in str(spec)
     with pytest.raises(ValueError, match="names no field with an enum list"):
         chart_plugin.with_enums({"scale": {"domain": {"enum": "agreements.title_nl"}}}, "x")
+
+
+def _rows(db_path: Path, sql: str, params: dict[str, str]) -> list[dict[str, Any]]:
+    conn = sqlite3.connect(db_path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(row) for row in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
+def test_a_chart_with_top_draws_the_largest_groups_in_the_query_order(db_path: Path) -> None:
+    from plugins.charts import chart_sql
+
+    sql = load_queries(PROJECT_ROOT)["missing_per_municipality"]["sql"]
+    params = {"municipality": ""}
+    rows = _rows(db_path, sql, params)
+    sizes: dict[str, int] = {}
+    for row in rows:
+        sizes[row["municipality"]] = sizes.get(row["municipality"], 0) + 1
+    ranked = sorted(sizes, key=lambda name: (-sizes[name], name))
+    assert len(ranked) > 2, "needs three municipalities with missing parts"
+    two = _rows(db_path, chart_sql({"top": {"column": "municipality", "count": 2}}, sql), params)
+    assert two == [row for row in rows if row["municipality"] in ranked[:2]]
+    # A row budget smaller than the largest group still draws that group, and only that one.
+    one = _rows(db_path, chart_sql({"top": {"column": "municipality", "count": 2, "rows": 1}}, sql), params)
+    assert one == [row for row in rows if row["municipality"] == ranked[0]]
+    # Ranked by the sum of a column.
+    sql = load_queries(PROJECT_ROOT)["agreements_per_theme_kind"]["sql"]
+    rows = _rows(db_path, sql, params)
+    totals: dict[str, int] = {}
+    for row in rows:
+        totals[row["document"]] = totals.get(row["document"], 0) + row["agreements"]
+    first = sorted(totals, key=lambda name: (-totals[name], name))[0]
+    top = _rows(db_path, chart_sql({"top": {"column": "document", "count": 1, "by": "agreements"}}, sql), params)
+    assert top == [row for row in rows if row["document"] == first]
+
+
+def test_a_long_list_of_publishers_is_cut_after_a_whole_name() -> None:
+    from plugins.charts import MORE_PUBLISHERS, PUBLISHERS_MAX, shortened
+
+    names = ", ".join(f"Uitgever {n}" for n in range(100))
+    line = shortened(names)
+    assert line.endswith(MORE_PUBLISHERS) and len(line) <= PUBLISHERS_MAX + len(MORE_PUBLISHERS) + 1
+    assert names.startswith(line.removesuffix(" " + MORE_PUBLISHERS) + ", ")
+    assert shortened("Gemeente Het Hogeland") == "Gemeente Het Hogeland"
+
+
+def test_every_chart_that_chooses_rows_says_so() -> None:
+    for chart in CHARTS:
+        if chart.get("top"):
+            assert "hoogstens" in (chart["description"]["nl"] + chart.get("note", "")).lower(), chart["slug"]
+            assert "at most" in chart["description"]["en"].lower(), chart["slug"]

@@ -26,6 +26,7 @@ def dump(path: Path) -> dict[str, list[tuple]]:
     try:
         tables = [r[0] for r in conn.execute(
             "select name from sqlite_master where type in ('table', 'view') and name not like '%_fts%' "
+            "and name not like '%_trigram%' "
             "and name not in ('build_info', 'sqlite_stat1', 'sqlite_stat4') order by name")]
         return {t: conn.execute(f'select * from "{t}" order by 1, 2').fetchall() for t in tables}
     finally:

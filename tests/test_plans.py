@@ -21,7 +21,8 @@ import pytest
 from bench.generate import GROWTH, generate
 from bench.plans import connect, page_queries, scans
 from loaders.build import build, sort_columns
-from loaders.schema import Package
+from loaders.queries import load_queries
+from loaders.schema import PROJECT_ROOT, Package
 from loaders.server import configured_datasette
 from loaders.site import DATABASE
 from loaders.site_files import site_file_paths, write_site_files
@@ -134,6 +135,100 @@ async def test_a_stale_inspect_file_is_ignored(altered_copy: Path) -> None:
     datasette = configured_datasette(ROOT, altered_copy)
     page = (await datasette.client.get(f"/{DATABASE}/agreements.json?_size=1")).json()
     assert page["filtered_table_rows_count"] == rows
+
+
+# Each saved query that reads what the build computed (aggregate tables, substring indexes, one UNION ALL branch
+# per parameter), against the same question asked of the loaded tables and views directly, on the generated build:
+# the same rows in the same order for every parameter below (values taken from the database, not from csv/).
+LIVE = {
+    "agreements_per_theme_kind": """
+        select d.period_start as year, d.title as document, coalesce(a.theme, 'Alle thema''s') as theme, a.kind,
+               count(*) as agreements, group_concat(distinct a.source_publisher) as source_publisher,
+               group_concat(distinct a.source_url) as source_url, d.municipality
+        from agreements_overview a join documents d on d.id = a.document_id
+        where :municipality = '' or lower(d.municipality) = lower(:municipality)
+        group by a.document_id, 3, a.kind order by year, document, 3, a.kind""",
+    "coverage_gaps": """
+        select document, year, part_nl, part_en, status, explanation_nl, explanation_en, source_publisher, source_url
+        from coverage_overview where status <> 'opgenomen' order by year desc, document_id, status desc, coverage_id""",
+    "missing_per_municipality": """
+        select municipality, year, document, part_nl, part_en, status, explanation_nl, explanation_en,
+               source_publisher, source_date, source_url, coverage_id
+        from coverage_overview
+        where status <> 'opgenomen' and (:municipality = '' or lower(municipality) = lower(:municipality))
+        order by municipality, year desc, document_id, status desc, coverage_id""",
+    "agreements_by_document": """
+        select a.document, a.year, coalesce(a.theme, '(alle thema''s / all themes)') as theme, a.theme_rank,
+               a.kind, a.title_nl, a.summary_nl, a.title_en, a.summary_en, a.responsible_as_stated,
+               a.section, a.source_publisher, a.source_date, a.source_url, a.agreement_id
+        from agreements_overview a
+        where :document = '' or a.document_id = :document or cast(a.year as text) = :document
+        order by a.year desc, a.document_id, a.theme_rank is null, a.theme_rank, a.theme, a.agreement_id""",
+    "figures": """
+        select indicator, indicator_en, qualifier, value, unit, period_start, period_end, reference_date, area,
+               document, theme, partner, source_publisher, source_date, source_url, notes, specification_id
+        from specifications_overview
+        where (:indicator = '' or indicator like '%' || :indicator || '%' or indicator_en like '%' || :indicator || '%')
+          and (:theme = '' or theme_key = :theme or theme like '%' || :theme || '%')
+          and (:area = '' or area like '%' || :area || '%')
+          and (:document = '' or document_id = :document)
+        order by indicator, area, coalesce(reference_date, period_start, ''), source_date""",
+    "places_map": """
+        select pl.name, (select count(distinct p.project_key) from projects p where p.place_id = pl.id)
+               + (select count(distinct p.project_key) from project_places pp join projects p on p.id = pp.project_id
+                  where pp.place_id = pl.id)
+        from places pl join sources cs on cs.id = pl.coordinates_source_id
+        where pl.latitude is not null and pl.longitude is not null order by pl.name""",
+    "promised_vs_reported": """
+        select kind, coalesce(promised_source_publisher || '; ', '') || 'projecten: ' ||
+               (select group_concat(publisher, ', ') from (select distinct s.publisher from projects p
+                join sources s on s.id = p.source_id where p.kind = g.kind order by s.publisher))
+        from progress_against_agreements g""",
+}
+# The columns of the saved query that LIVE gives, where it gives fewer than all.
+LIVE_COLUMNS = {"places_map": ["place", "projects"], "promised_vs_reported": ["kind", "source_publisher"]}
+# Rows that tie on every sort key may come in either order: for these queries the same rows, in the same order of
+# their sort keys.
+TIES = {"figures": lambda row: (row["indicator"], row["area"], row["reference_date"] or row["period_start"] or "",
+                                row["source_date"])}
+
+
+def _parameter_values(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """Values a visitor would type, taken from the generated data: a whole value, part of one, a year, none."""
+    def one(sql: str) -> str:
+        return str(conn.execute(sql).fetchone()[0])
+    municipality = one("select municipality from documents group by municipality order by count(*) desc limit 1")
+    theme = one("select name_nl from themes where length(name_nl) > 8 order by id limit 1")
+    area = one("select area from specifications where length(area) > 8 order by id limit 1")
+    indicator = one("select indicator from specifications where length(indicator) > 8 order by id limit 1")
+    return {"municipality": [municipality, municipality.upper(), "no such place"],
+            "document": [one("select id from documents order by id limit 1"),
+                         one("select min(period_start) from documents"), "no such document"],
+            "theme": [theme[2:8], one("select theme_key from themes order by id limit 1")],
+            "area": [area[1:7]], "indicator": [indicator[2:9]]}
+
+
+@pytest.mark.parametrize("name", sorted(LIVE))
+def test_queries_on_build_time_tables_answer_as_the_live_sql(generated_db: Path, name: str) -> None:
+    conn = connect(generated_db)
+    query = load_queries(PROJECT_ROOT)[name]
+    names = query.get("params", [])
+    values = _parameter_values(conn)
+    cases = [{p: "" for p in names}] + [{**{p: "" for p in names}, p: v} for p in names for v in values[p]]
+    for params in cases:
+        conn.row_factory = sqlite3.Row
+        built = [dict(row) for row in conn.execute(query["sql"], params)]
+        conn.row_factory = None
+        live = conn.execute(LIVE[name], params).fetchall()
+        columns = LIVE_COLUMNS.get(name) or (list(built[0]) if built else [])
+        answer = [tuple(row[c] for c in columns) for row in built]
+        expected = [tuple(row) for row in live]
+        if name in TIES:
+            keys = TIES[name]
+            assert [keys(row) for row in built] == [keys(dict(zip(columns, row, strict=True))) for row in expected]
+            answer, expected = sorted(answer, key=repr), sorted(expected, key=repr)
+        assert answer == expected, (name, params)
+    assert any(conn.execute(LIVE[name], {p: "" for p in names}).fetchall()), f"{name}: no rows to compare"
 
 
 async def test_a_table_page_sorts_only_where_an_index_serves_the_order(ds, package: Package) -> None:

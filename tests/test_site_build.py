@@ -184,9 +184,9 @@ async def test_the_builds_own_tables_are_hidden(ds) -> None:
     """The aggregates, facet counts and site search index are there for the pages, not data to browse: the
     database page lists them as hidden, and only them besides Datasette's own full-text tables."""
     from loaders import site_search
-    from loaders.aggregates import FACET_COUNTS, FACET_PAIRS, definitions
+    from loaders.aggregates import FACET_COUNTS, FACET_PAIRS, definitions, substring_index_tables
 
-    own = {*definitions()["tables"], FACET_COUNTS, FACET_PAIRS, site_search.TABLE}
+    own = {*definitions()["tables"], *substring_index_tables(), FACET_COUNTS, FACET_PAIRS, site_search.TABLE}
     tables = {t["name"]: t["hidden"] for t in (await ds.client.get(f"/{DATABASE}.json")).json()["tables"]}
     assert own <= set(tables)
     assert all(tables[name] for name in own)
