@@ -44,5 +44,8 @@ def cached_checks(check: Check) -> Check:
 
 @hookimpl
 def startup(datasette: Any) -> None:
-    if "permission_allowed" not in vars(datasette):  # once per instance, however often startup runs
-        datasette.permission_allowed = cached_checks(datasette.permission_allowed)
+    # Datasette 1.0 replaces permission_allowed() with allowed(), answered by SQL over its catalog: this store is
+    # for 0.65 only and steps aside where that method is gone (docs/datasette-1.0.md).
+    check = getattr(datasette, "permission_allowed", None)
+    if check is not None and "permission_allowed" not in vars(datasette):  # once per instance
+        datasette.permission_allowed = cached_checks(check)
