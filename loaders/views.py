@@ -4,20 +4,32 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from string import Template
 from typing import Any
 
 import yaml
 from sqlite_utils.db import Database
 
-from .schema import Package
+from .queries import load_parts
+from .schema import PROJECT_ROOT, Package
 
 VIEWS_FILE = Path(__file__).with_name("views.yaml")
 
 
 @cache
 def view_definitions() -> dict[str, dict[str, Any]]:
+    """The views of loaders/views.yaml, each view's SQL with the parts it names (`${source_columns}`, from
+    queries/parts/, shared with the saved questions) filled in."""
     with VIEWS_FILE.open(encoding="utf-8") as f:
-        return yaml.safe_load(f)
+        views: dict[str, dict[str, Any]] = yaml.safe_load(f)
+    parts = load_parts(PROJECT_ROOT)
+    for name, view in views.items():
+        sql = Template(view["sql"]).safe_substitute(parts)
+        left = [m.group("braced") for m in Template.pattern.finditer(sql) if m.group("braced")]
+        if left:
+            raise ValueError(f"loaders/views.yaml: view {name}: ${{{left[0]}}} is not a part in queries/parts/")
+        view["sql"] = sql
+    return views
 
 
 def create_views(db: Database, package: Package) -> None:

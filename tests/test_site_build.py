@@ -106,14 +106,17 @@ def test_an_unknown_part_stops_the_build_naming_the_file(tmp_path: Path) -> None
 
 
 def test_every_part_is_filled_in_and_used() -> None:
-    """No `${...}` is left in a served question, and each file in queries/parts/ is used by some question (the
-    question's SQL holds the part's SQL)."""
+    """No `${...}` is left in a served question or a view, and each file in queries/parts/ is used by some
+    question or view (its SQL holds the part's SQL)."""
     queries = load_queries(PROJECT_ROOT)
+    views = view_definitions()
     assert not any("${" in json.dumps(q) for q in queries.values())
+    assert not any("${" in v["sql"] for v in views.values())
     parts = load_parts(PROJECT_ROOT)
     assert parts
     for name, sql in parts.items():
-        assert any(sql in q["sql"] for q in queries.values()), f"queries/parts/{name}.sql is used by no question"
+        assert any(sql in q["sql"] for q in [*queries.values(), *views.values()]), \
+            f"queries/parts/{name}.sql is used by no question and no view"
 
 
 def test_no_saved_query_names_a_row_id(package: Package) -> None:
