@@ -41,7 +41,6 @@ TERMS = "site_search_terms"
 TABLES = "site_search_tables"
 SKIPPED_NAMES = {"id", "url", "website"}
 SEP = "\x1f"  # between the labels one correlated subquery concatenates
-BATCH = 5_000
 
 
 def text_columns(resource: Resource) -> list[str]:
@@ -135,16 +134,18 @@ def create_site_search(db: Database, package: Package) -> None:
     insert = f"INSERT INTO {TABLE} (rowid, label, body, related, tbl, path, document, source) " \
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
     rowid = 0
-    for resource in package.resources:
-        first = rowid + 1
-        batch: list[tuple[Any, ...]] = []
+
+    def numbered(resource: Resource) -> Iterator[tuple[Any, ...]]:
+        nonlocal rowid
         for entry in entries(db, package, resource):
             rowid += 1
-            batch.append((rowid, *entry))
-            if len(batch) >= BATCH:
-                db.conn.executemany(insert, batch)
-                batch.clear()
-        db.conn.executemany(insert, batch)
+            yield (rowid, *entry)
+
+    for resource in package.resources:
+        first = rowid + 1
+        # Streamed into the index one entry at a time: a partner's entry holds the titles of all its agreements,
+        # so even a batch of entries could take tens of MB at national scale.
+        db.conn.executemany(insert, numbered(resource))
         if rowid >= first:
             db.execute(f"INSERT INTO {TABLES} VALUES (?, ?, ?, ?)", [resource.name, resource.title, first, rowid])
     db.execute(f"INSERT INTO {TABLE}({TABLE}) VALUES ('optimize')")
