@@ -224,10 +224,10 @@ def loader_section(r: dict[str, Any]) -> list[str]:
             if key in x:
                 out.append(f"| {x['scale']:,} | {x['rows']:,} | {x['csv_mb']} | {label} | {_step(x[key])} |")
     out.append("")
-    out += [f"At scale {x['scale']:,} the baseline ran on its own, earlier the same day on the same files (load "
+    out += [f"At scale {x['scale']:,} the baseline ran on its own right after the build, on the same files (load "
             f"average {', '.join(f'{v:.2f}' for v in x['baseline_separate_run']['load_before'])} before, "
-            f"{', '.join(f'{v:.2f}' for v in x['baseline_separate_run']['load_after'])} after), not right after "
-            "the build." for x in r["loader"] if "baseline_separate_run" in x]
+            f"{', '.join(f'{v:.2f}' for v in x['baseline_separate_run']['load_after'])} after)."
+            for x in r["loader"] if "baseline_separate_run" in x]
     out += [""] if any("baseline_separate_run" in x for x in r["loader"]) else []
     largest = r["loader"][-1]
     ratio = largest.get("ratio_build_to_baseline")
