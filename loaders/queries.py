@@ -72,14 +72,19 @@ def load_parts(root: Path = PROJECT_ROOT) -> dict[str, str]:
     return parts
 
 
+def fill_in(text: str, names: dict[str, str], source: str) -> str:
+    """`text` with each `${name}` replaced (the database name, a part); an unknown one is an error naming `source`."""
+    filled = Template(text).safe_substitute(names)
+    left = [m.group("braced") for m in Template.pattern.finditer(filled) if m.group("braced")]
+    if left:
+        raise ValueError(f"{source}: ${{{left[0]}}} is neither the database nor a part in "
+                         f"{QUERIES_DIR}/{PARTS_DIR}/ (parts: {', '.join(sorted(set(names) - {'database'}))})")
+    return filled
+
+
 def _substituted(value: Any, names: dict[str, str], source: str) -> Any:
     if isinstance(value, str):
-        filled = Template(value).safe_substitute(names)
-        left = [m.group("braced") for m in Template.pattern.finditer(filled) if m.group("braced")]
-        if left:
-            raise ValueError(f"{source}: ${{{left[0]}}} is neither the database nor a part in "
-                             f"{QUERIES_DIR}/{PARTS_DIR}/ (parts: {', '.join(sorted(set(names) - {'database'}))})")
-        return filled
+        return fill_in(value, names, source)
     if isinstance(value, list):
         return [_substituted(v, names, source) for v in value]
     if isinstance(value, dict):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from string import Template
 from typing import Any
 
 import yaml
 from sqlite_utils.db import Database
 
-from .queries import load_parts
+from .queries import fill_in, load_parts
 from .schema import PROJECT_ROOT, Package
 
 VIEWS_FILE = Path(__file__).with_name("views.yaml")
@@ -24,11 +23,7 @@ def view_definitions() -> dict[str, dict[str, Any]]:
         views: dict[str, dict[str, Any]] = yaml.safe_load(f)
     parts = load_parts(PROJECT_ROOT)
     for name, view in views.items():
-        sql = Template(view["sql"]).safe_substitute(parts)
-        left = [m.group("braced") for m in Template.pattern.finditer(sql) if m.group("braced")]
-        if left:
-            raise ValueError(f"loaders/views.yaml: view {name}: ${{{left[0]}}} is not a part in queries/parts/")
-        view["sql"] = sql
+        view["sql"] = fill_in(view["sql"], parts, f"loaders/views.yaml: view {name}")
     return views
 
 
