@@ -114,3 +114,18 @@ async def test_a_table_search_reads_at_most_max_matches(ds: Datasette, monkeypat
     assert bounded["filtered_table_rows_count"] == 3
     assert "the first 1,000 matches" in full["human_description_en"]
     assert len(bounded["rows"]) == 3
+
+
+async def test_the_site_search_stops_at_the_query_time_limit(db_path: Path, conn: sqlite3.Connection) -> None:
+    """Many common words at once make long intersections; /-/zoeken is held to sql_time_limit_ms like any query
+    and answers with the site's 400 page instead of running on."""
+    from tests.conftest import make_datasette
+
+    label = conn.execute("select label from site_search where label is not null limit 1").fetchone()[0]
+    site = make_datasette(db_path)
+    found = await site.client.get("/-/zoeken", params={"q": label})
+    assert found.status_code == 200
+    site._settings["sql_time_limit_ms"] = 0  # every search now runs out of time at once
+    stopped = await site.client.get("/-/zoeken", params={"q": label})
+    assert stopped.status_code == 400
+    assert "<mark>" not in stopped.text and "lang=\"nl\"" in stopped.text
