@@ -1,5 +1,6 @@
 """What the Dutch templates need beyond Datasette's context: the Dutch and English halves of a bilingual text,
-the server-rendered chart (charts.yml) that draws a saved question, if one does, and enum codes shown as words.
+the server-rendered chart (charts.yml) that draws a saved question, if one does (enum codes shown as words:
+plugins/cells.py).
 
 Titles and descriptions in metadata.yml and datapackage.yaml are written once, bilingual, as "Nederlands /
 English" (titles) or "Nederlands — English" (descriptions); a page shows the Dutch half first and the English
@@ -8,11 +9,11 @@ half marked lang="en".
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
 from datasette import hookimpl
-from markupsafe import Markup, escape
 
 from loaders.schema import PROJECT_ROOT, served_package
 from loaders.views import view_definitions
@@ -52,43 +53,21 @@ def table_titles() -> dict[str, str]:
     return titles
 
 
+def first_rows_by(rows: Iterable[Any], column: str) -> list[Any]:
+    """The rows with a value in `column` that no earlier row had, in order: a saved question's list of sources,
+    one line per source (a set, not the template's list lookup: a page of 1,000 rows cites hundreds of sources)."""
+    seen: set[Any] = set()
+    first = []
+    for row in rows:
+        value = row[column]
+        if value and value not in seen:
+            seen.add(value)
+            first.append(row)
+    return first
+
+
 @hookimpl
 def extra_template_vars() -> dict[str, Any]:
     return {"chart_for_query": lambda name: charts_by_query().get(name or ""),
             "table_title": lambda name: table_titles().get(name, name),
-            "enum_words": enum_words}
-
-
-@cache
-def enum_columns() -> dict[tuple[str, str], frozenset[str]]:
-    """(table or view, column) -> its codes, for the columns datapackage.yaml gives an enum and the view columns
-    (loaders/views.yaml) that show such a column."""
-    package = served_package()
-    codes = {(r.name, f.name): frozenset(f.enum) for r in package.resources for f in r.fields if f.enum}
-    for view, definition in view_definitions().items():
-        for column, ref in definition["columns"].items():
-            if isinstance(ref, str) and tuple(ref.split(".", 1)) in codes:
-                codes[(view, column)] = codes[tuple(ref.split(".", 1))]  # type: ignore[index]
-    return codes
-
-
-def code_as_words(code: str) -> str:
-    """`meer_dan` reads "meer dan", `in_uitvoering` "in uitvoering"."""
-    return code.replace("_", " ")
-
-
-def enum_words(table: str | None, column: str, value: Any) -> str | None:
-    """The words for an enum code with an underscore in this table's or view's column; None for any other value."""
-    if (isinstance(value, str) and "_" in value and table is not None
-            and value in enum_columns().get((table, column), ())):
-        return code_as_words(value)
-    return None
-
-
-@hookimpl
-def render_cell(value: Any, column: str, table: str | None) -> Any:
-    """An enum code with an underscore is shown as words; the code itself stays on hover and in every export."""
-    words = enum_words(table, column, value)
-    if words is not None:
-        return Markup(f'<span title="code: {escape(value)}">{escape(words)}</span>')
-    return None
+            "first_rows_by": first_rows_by}
