@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from datasette import hookimpl
 from datasette.utils import urlsafe_components
@@ -15,13 +16,22 @@ from loaders.publication import citation, served_publication
 from loaders.schema import served_package
 from loaders.site import DATABASE
 
+# The data version of each Datasette's database, read once (the database is immutable while it is served).
+_versions: WeakKeyDictionary[Any, str | None] = WeakKeyDictionary()
+
+
+async def data_version(datasette: Any) -> str | None:
+    if datasette not in _versions:
+        rows = await datasette.get_database(DATABASE).execute(
+            "select value from build_info where key = 'data_version'")
+        _versions[datasette] = rows.first()[0] if rows.rows else None
+    return _versions[datasette]
+
 
 async def citation_vars(datasette: Any) -> dict[str, Any]:
     if DATABASE not in datasette.databases:
         return {}
-    rows = await datasette.get_database(DATABASE).execute(
-        "select value from build_info where key = 'data_version'")
-    version = rows.first()[0] if rows.rows else None
+    version = await data_version(datasette)
     publication = served_publication()
     return {"citation": {"text": citation(served_package(), publication, version,
                                           publication.landing_page)}}
@@ -33,7 +43,7 @@ async def row_citation(datasette: Any, request: Any, table: str, row: dict[str, 
     if resource is None:
         return {}
     db = datasette.get_database(DATABASE)
-    version_rows = await db.execute("select value from build_info where key = 'data_version'")
+    version = await data_version(datasette)
     label = str(row.get(resource.label_column) or "") if resource.label_column else ""
     key = ", ".join(str(row.get(k)) for k in resource.primary_key)
     source = None
@@ -48,7 +58,7 @@ async def row_citation(datasette: Any, request: Any, table: str, row: dict[str, 
         "key": key,
         "dataset": package.title,
         "publisher": publication.publisher,
-        "version": version_rows.first()[0] if version_rows.rows else "",
+        "version": version or "",
         "url": publication.url(request.path),
         "retrieved": datetime.date.today().isoformat(),
         "source": source,

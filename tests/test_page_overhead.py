@@ -93,3 +93,14 @@ def test_publication_is_read_once_per_base_url(monkeypatch: pytest.MonkeyPatch) 
     assert served_publication() is served_publication()
     monkeypatch.setenv(BASE_URL_ENV, "https://data.example.nl")
     assert served_publication().base_url == "https://data.example.nl"
+
+
+async def test_the_data_version_is_read_once_per_process(ds: Datasette, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row page's citation and the home page's carry the data version: the database never changes while served."""
+    first = await ds.client.get(f"/{DB}/themes.json", params={"_size": "1", "_shape": "array"})
+    path = f"/{DB}/themes/{first.json()[0]['id']}"
+    await ds.client.get(path, headers=FRESH)
+    statements = Statements(ds, monkeypatch)
+    again = await ds.client.get(path, headers=FRESH)
+    assert "dataversie" in again.text
+    assert not [s for s in statements.sql if "build_info" in s], statements.sql
