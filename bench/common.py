@@ -103,12 +103,14 @@ def wait_ready(url: str, timeout: float = 180) -> None:
 
 
 @contextlib.contextmanager
-def server(command: Sequence[str], ready_url: str, log_name: str) -> Iterator[subprocess.Popen[bytes]]:
-    """A server process in its own process group; stopped (TERM, then KILL) on the way out."""
+def server(command: Sequence[str], ready_url: str, log_name: str, cwd: Path = PROJECT_ROOT,
+           env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """A server process in its own process group; stopped (TERM, then KILL) on the way out. `env`: variables
+    added to this process's environment."""
     SCRATCH.mkdir(parents=True, exist_ok=True)
     log = (SCRATCH / f"{log_name}.log").open("wb")
     proc = subprocess.Popen(list(command), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                            cwd=PROJECT_ROOT)
+                            cwd=cwd, env={**os.environ, **env} if env else None)
     try:
         wait_ready(ready_url)
         yield proc
