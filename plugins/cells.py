@@ -15,6 +15,7 @@ built once per process from the schema (the database is immutable); only a cell 
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -31,8 +32,10 @@ from loaders.views import view_definitions
 # value, database, datasette -> what Datasette shows (None: its own rendering), or an awaitable of it.
 Renderer = Callable[[Any, str, Any], Any]
 
-# One label cache per Datasette instance (a test process may run several, on different databases).
-_labels: WeakKeyDictionary[Any, dict[str, dict[str, tuple[str, str | None]]]] = WeakKeyDictionary()
+# The labels looked up, per Datasette instance (a test process may run several, on different databases), least
+# recently used first.
+_labels: WeakKeyDictionary[Any, OrderedDict[tuple[str, str], tuple[str, str | None] | None]] = WeakKeyDictionary()
+LABELS_KEPT = 20_000
 
 ROW_LINK = re.compile(rf"/{re.escape(DATABASE)}/[a-z_]+/[A-Za-z0-9_.~,-]+")
 
@@ -76,15 +79,23 @@ def enum_words(table: str | None, column: str, value: Any) -> str | None:
     return None
 
 
-async def labels(datasette: Any, table: str, label_column: str) -> dict[str, tuple[str, str | None]]:
-    """id -> (label, url or None) of every row of `table`, read once per Datasette."""
-    cache = _labels.setdefault(datasette, {})
-    if table not in cache:
-        url = "url" if table == "sources" else "NULL"
-        rows = await datasette.get_database(DATABASE).execute(
-            f'select id, "{label_column}", {url} from "{table}"')
-        cache[table] = {row[0]: (row[1], row[2]) for row in rows}
-    return cache[table]
+async def row_label(datasette: Any, table: str, label_column: str, key: str) -> tuple[str, str | None] | None:
+    """(label, url or None) of the row of `table` with id `key`, None when there is none: one lookup by primary
+    key, kept per Datasette (the database is immutable), at most LABELS_KEPT of them. Not the whole table read
+    at once: at scale 1000 a table of 2 million rows takes longer than the time limit, so that read failed on
+    every row page that refers to one, and the page with it."""
+    kept = _labels.setdefault(datasette, OrderedDict())
+    if (table, key) in kept:
+        kept.move_to_end((table, key))
+        return kept[(table, key)]
+    url = "url" if table == "sources" else "NULL"
+    row = (await datasette.get_database(DATABASE).execute(
+        f'select "{label_column}", {url} from "{table}" where id = ?', [key])).first()
+    found = (row[0], row[1]) if row is not None else None
+    kept[(table, key)] = found
+    if len(kept) > LABELS_KEPT:
+        kept.popitem(last=False)
+    return found
 
 
 def reference_renderer(target: str, label_column: str) -> Renderer:
@@ -94,7 +105,7 @@ def reference_renderer(target: str, label_column: str) -> Renderer:
             return None  # on a table page Datasette has already expanded the reference to a label itself
 
         async def inner() -> Markup | None:
-            found = (await labels(datasette, target, label_column)).get(value)
+            found = await row_label(datasette, target, label_column, value)
             if found is None:
                 return None
             label, url = found
