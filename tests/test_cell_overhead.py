@@ -27,6 +27,16 @@ QUERY_LOOP = ('{% for column, td in zip(columns, row) %}\n                <td cl
               "{{ td }}</td>\n            {% endfor %}")
 TABLE_LOOP = ('{% for cell in row %}\n                    <td class="col-{{ cell.column|to_css_class }} '
               'type-{{ cell.value_type }}">{{ cell.value }}</td>\n                {% endfor %}')
+# The loop of templates/query.html that plugins/presentation.py's source_items replaced, verbatim (with the list
+# lookup it had: the first row that cites each source).
+SOURCES_LOOP = (
+    '{% set ns = namespace(seen=[]) %}{% for row in rows %}{% if row["source_url"] and row["source_url"] not in '
+    'ns.seen %}{% set ns.seen = ns.seen + [row["source_url"]] %}\n    <li>{% if "source_publisher" in columns and '
+    'row["source_publisher"] %}{{ row["source_publisher"] }}{% if "source_date" in columns and row["source_date"] %}'
+    ' ({{ row["source_date"] }}){% endif %}: {% endif %}{% if row["source_url"] is string and '
+    '(row["source_url"].startswith("https://") or row["source_url"].startswith("http://")) %}<a href="'
+    '{{ row["source_url"] }}">{{ row["source_url"] }}</a>{% else %}{{ row["source_url"] }}{% endif %}</li>\n  '
+    "{% endif %}{% endfor %}")
 # Cells as Datasette hands them over: its own HTML (Markup), text to escape, numbers, empty values, odd column names.
 VALUES = [Markup('<a href="/x?a=1&amp;b=2">x</a>'), 'a < b & "c" \'d\'', 12, 2.5, None, "", Markup("&nbsp;")]
 COLUMNS = ["id", "source_url", "a b", "énergie", "2024", "_x", "kind"]
@@ -131,6 +141,27 @@ async def test_table_row_cells_write_what_the_template_loop_wrote(ds: Datasette,
            for c, v, t in zip(COLUMNS, values, ["pk", "text", "integer", "float", "none", "text", "<x>"], strict=True)]
     loop = await ds.jinja_env.from_string(TABLE_LOOP).render_async(row=row)
     assert str(plugin("row_html").table_row_cells(row)) == loop
+
+
+SOURCE_ROWS = [
+    {"source_url": "https://a.example/x?a=1&b=<2>", "source_publisher": 'Gem. "A" & co', "source_date": "2024-01-02"},
+    {"source_url": "https://a.example/x?a=1&b=<2>", "source_publisher": "someone else", "source_date": None},
+    {"source_url": "http://b.example/", "source_publisher": "B", "source_date": ""},
+    {"source_url": "archief, map 3 <p. 4>", "source_publisher": None, "source_date": "2023"},
+    {"source_url": None, "source_publisher": "C", "source_date": "2022"},
+    {"source_url": "", "source_publisher": "D", "source_date": "2022"},
+    {"source_url": 12, "source_publisher": 7, "source_date": 2021},
+    {"source_url": "http://b.example/", "source_publisher": "B again", "source_date": "2020"},
+]
+
+
+@pytest.mark.parametrize("columns", [["source_url"], ["source_publisher", "source_url"],
+                                     ["source_publisher", "source_date", "source_url"]])
+async def test_source_items_write_what_the_template_loop_wrote(ds: Datasette, columns: list[str]) -> None:
+    rows = [{c: r[c] for c in columns} | {"source_url": r["source_url"]} for r in SOURCE_ROWS]
+    loop = await ds.jinja_env.from_string(SOURCES_LOOP).render_async(rows=rows, columns=columns)
+    assert str(plugin("presentation").source_items(rows, columns)) == loop
+    assert loop.count("<li>") == 4  # each source once: the loop compared with is the old one, not a copy of the new
 
 
 class _SourceLinks(html.parser.HTMLParser):
