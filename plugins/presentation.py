@@ -1,6 +1,6 @@
 """What the Dutch templates need beyond Datasette's context: the Dutch and English halves of a bilingual text,
-the server-rendered chart (charts.yml) that draws a saved question, if one does (enum codes shown as words:
-plugins/cells.py).
+the server-rendered chart (charts.yml) that draws a saved question, if one does, and the list of sources under a
+saved question's answer (enum codes are shown as words by plugins/cells.py).
 
 Titles and descriptions in metadata.yml and datapackage.yaml are written once, bilingual, as "Nederlands /
 English" (titles) or "Nederlands — English" (descriptions); a page shows the Dutch half first and the English
