@@ -67,13 +67,16 @@ _rendering: dict[tuple[str, str, str], asyncio.Future[bytes]] = {}
 # One render at a time, in a worker process (loaders/chart_render.py): vl-convert keeps a core busy for
 # up to a second per chart, and the other core serves the site meanwhile.
 RENDER_SLOTS = 1
-# Renders under way or waiting, at most (a PNG's first render is two: its SVG, then the pixels). Every value of
-# ?municipality= is an image of its own, so one client cycling through values could queue renders without end, and
-# every other visitor's first image would wait behind them; past this bound a new render is refused at once with a
-# 503 and Retry-After (images already drawn are still served), and the client may ask again when the queue is short.
+# Renders of images a URL chose (?municipality=..., ?scale=...) under way or waiting, at most. Every value is an
+# image of its own, so one client cycling through values could queue renders without end, and every other
+# visitor's first image would wait behind them; past this bound a new one is refused at once with a 503 and
+# Retry-After (images already drawn, or being drawn, still come). A chart's own SVG and PNG, two per chart, are
+# always drawn: the gallery asks for all of them at once.
 RENDER_QUEUE = 6
 RETRY_AFTER_SECONDS = 5
 _render_slots: dict[int, asyncio.Semaphore] = {}
+# The keys in _rendering that count against RENDER_QUEUE.
+_chosen: set[tuple[str, str, str]] = set()
 # The data release of each database file: immutable, so read once per process.
 _releases: dict[str, tuple[str, str]] = {}
 
@@ -265,16 +268,20 @@ def busy_response() -> Response:
         status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})  # an error: plugins/http_caching.py caches none
 
 
-async def render(bound: BoundChart, fmt: str, admit: bool = True) -> tuple[bytes, bool]:
-    """The image bytes and whether they came from the cache; never fetches a URL. A new render past RENDER_QUEUE
-    raises RendererBusy (`admit=False`: the SVG a PNG admitted already is drawn from)."""
+async def render(bound: BoundChart, fmt: str, chosen: bool = False, admit: bool = True) -> tuple[bytes, bool]:
+    """The image bytes and whether they came from the cache; never fetches a URL. An image the URL chose (its
+    parameters, or `chosen`: a scale) raises RendererBusy rather than become one more than RENDER_QUEUE waiting
+    (`admit=False`: the SVG of a PNG that was admitted)."""
     key = (bound.key, fmt, bound.release)
     if key in _images:
         return _images[key], True
     if key in _rendering:
         return await asyncio.shield(_rendering[key]), True
-    if admit and len(_rendering) >= RENDER_QUEUE:
-        raise RendererBusy(bound.key)
+    chosen = chosen or bool(bound.params)
+    if chosen:
+        if admit and len(_chosen) >= RENDER_QUEUE:
+            raise RendererBusy(bound.key)
+        _chosen.add(key)
     future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
     _rendering[key] = future
     try:
@@ -296,6 +303,7 @@ async def render(bound: BoundChart, fmt: str, admit: bool = True) -> tuple[bytes
         raise
     finally:
         del _rendering[key]
+        _chosen.discard(key)
     return image, False
 
 
@@ -385,7 +393,7 @@ async def chart_file(datasette: Any, request: Any) -> Response:
     if fmt == "vl.json":
         body = json.dumps(bound.spec(), ensure_ascii=False, indent=2).encode("utf-8")
     else:
-        body, hit = await render(bound, fmt)
+        body, hit = await render(bound, fmt, chosen=bool(request.args.get("scale")))
         headers["X-Chart-Cache"] = "hit" if hit else "miss"
     return Response(body, headers=headers, content_type=MEDIA_TYPES[extension])
 
