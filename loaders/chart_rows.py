@@ -68,13 +68,25 @@ def digest(chart: dict[str, Any], sql: str) -> str:
 
 
 def create_chart_rows(db: Database, root: Path = PROJECT_ROOT) -> None:
-    """`chart_rows`: per chart (slug) the rows it draws with every query parameter empty, as a JSON array."""
+    """`chart_rows`: per chart (slug) the rows it draws with every query parameter empty, one JSON object per row in
+    the query's order (one value per chart would outgrow the server's limit on a value's length, 256 KB, at
+    national scale); a chart without rows has one row whose `row` is null, so "none" differs from "not stored"."""
     queries = load_queries(root)
-    db.execute(f"CREATE TABLE {TABLE} (chart TEXT PRIMARY KEY, digest TEXT NOT NULL, rows TEXT NOT NULL)")
+    db.execute(f"CREATE TABLE {TABLE} (chart TEXT NOT NULL, digest TEXT NOT NULL, position INTEGER NOT NULL, "
+               "row TEXT, PRIMARY KEY (chart, position))")
     for chart in chart_definitions(root):
         query = queries[chart["query"]]
         cursor = db.execute(top_sql(chart, query["sql"]), {name: "" for name in query.get("params", [])})
         columns = [column[0] for column in cursor.description]
-        rows = [dict(zip(columns, row, strict=True)) for row in cursor]
-        db.execute(f"INSERT INTO {TABLE} VALUES (?, ?, ?)",
-                   [chart["slug"], digest(chart, query["sql"]), json.dumps(rows, ensure_ascii=False)])
+        rows = [json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False) for row in cursor] or [None]
+        db.conn.executemany(f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?)",
+                            [(chart["slug"], digest(chart, query["sql"]), n, row) for n, row in enumerate(rows)])
+
+
+# The stored rows of one chart (slug, digest): no rows at all when none are stored for that digest.
+STORED_SQL = f"select row from {TABLE} where chart = ? and digest = ? order by position"
+
+
+def stored_rows(values: list[str | None]) -> list[dict[str, Any]] | None:
+    """The rows from STORED_SQL's answer (its `row` values): None when nothing was stored."""
+    return [json.loads(value) for value in values if value is not None] if values else None

@@ -22,9 +22,9 @@ import vl_convert
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
-from loaders import chart_render
+from loaders import chart_render, chart_rows
+from loaders.chart_rows import STORED_SQL, chart_definitions, digest, top_sql
 from loaders.chart_rows import TABLE as CHART_ROWS
-from loaders.chart_rows import chart_definitions, digest, top_sql
 from loaders.fingerprint import site_fingerprint
 from loaders.publication import licence_label, served_publication
 from loaders.schema import served_package
@@ -233,9 +233,8 @@ async def stored_rows(db: Any, chart: dict[str, Any], sql: str) -> list[dict[str
     the database has none, or none for this query and `top` (the chart or its query changed after the build)."""
     if not await db.table_exists(CHART_ROWS):
         return None
-    found = (await db.execute(f"select rows from {CHART_ROWS} where chart = ? and digest = ?",
-                              [chart["slug"], digest(chart, sql)])).first()
-    return None if found is None else list(json.loads(found["rows"]))
+    found = await db.execute(STORED_SQL, [chart["slug"], digest(chart, sql)])
+    return chart_rows.stored_rows([row["row"] for row in found.rows])
 
 
 def png_scale(svg_width: int, asked: str | None) -> float:
