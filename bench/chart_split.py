@@ -21,7 +21,7 @@ from typing import Any
 import vl_convert
 
 from loaders.chart_render import draw_png, draw_svg, warm_up
-from loaders.chart_rows import TABLE, top_sql
+from loaders.chart_rows import STORED_SQL, TABLE, digest, top_sql
 from loaders.queries import load_queries
 from plugins.charts import PNG_PPI, BoundChart, charts, png_scale, svg_size
 
@@ -59,7 +59,7 @@ def split(db: Path, repeat: int) -> list[dict[str, Any]]:
         rows, query_ms, query_cpu = timed(repeat, all_rows, conn, top_sql(chart, query["sql"]), params)
         lookup = None
         if stored:
-            lookup = timed(repeat, all_rows, conn, f"select rows from {TABLE} where chart = ?", [slug])[1]
+            lookup = timed(repeat, all_rows, conn, STORED_SQL, [slug, digest(chart, query["sql"])])[1]
         sources = list(dict.fromkeys((r.get("source_publisher") or "", r.get("source_url") or "") for r in rows
                                      if r.get("source_publisher") or r.get("source_url")))
         spec = BoundChart(chart, rows, sources, "v", "2026-01-01").spec()
