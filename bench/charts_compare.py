@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
 from loaders.schema import PROJECT_ROOT
+from loaders.yaml_files import load_yaml
 
 from .common import HOST, SCRATCH, free_port, stop, wait_ready
 
@@ -34,7 +34,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def slugs(tree: Path) -> list[str]:
-    return [chart["slug"] for chart in yaml.safe_load((tree / "charts.yml").read_text(encoding="utf-8"))["charts"]]
+    return [chart["slug"] for chart in load_yaml((tree / "charts.yml").read_text(encoding="utf-8"))["charts"]]
 
 
 def cpu_ms(pid: int) -> float:

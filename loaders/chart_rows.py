@@ -16,11 +16,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlite_utils.db import Database, quote_identifier
 
 from .queries import load_queries
 from .schema import PROJECT_ROOT
+from .yaml_files import load_yaml
 
 CHARTS_FILE = "charts.yml"
 TABLE = "chart_rows"
@@ -28,7 +28,7 @@ TABLE = "chart_rows"
 
 def chart_definitions(root: Path = PROJECT_ROOT) -> list[dict[str, Any]]:
     """The charts of charts.yml, as written."""
-    return list(yaml.safe_load((root / CHARTS_FILE).read_text(encoding="utf-8"))["charts"])
+    return list(load_yaml((root / CHARTS_FILE).read_text(encoding="utf-8"))["charts"])
 
 
 def top_sql(chart: dict[str, Any], sql: str) -> str:

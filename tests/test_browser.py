@@ -1,8 +1,8 @@
 """In a real browser (Debian's Chromium through Playwright) against a real `prestatieafspraken serve`:
 every kind of page keeps to the Content-Security-Policy, and the saved-chart pages render without
 errors and without a single request to another host, as they must on an offline intranet.
-Screenshots are kept in test-artifacts/ only when PRESTATIEAFSPRAKEN_SCREENSHOTS=1 (for a human to look at);
-otherwise they go to a temporary folder, so that a run leaves nothing behind."""
+Screenshots are taken into test-artifacts/ only when PRESTATIEAFSPRAKEN_SCREENSHOTS=1 (for a human to look at);
+otherwise none is taken, so that a run costs less and leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from playwright.async_api import Browser, Page, Request, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Request, async_playwright
 
 from loaders.cli import serve_command
 from loaders.publication import BASE_URL_ENV
@@ -95,18 +95,35 @@ class Visit:
     hosts: set[str] = field(default_factory=set)
 
 
-@pytest.fixture
-async def visit(browser: Browser) -> AsyncIterator[Visit]:
-    context = await browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = await context.new_page()
-    seen = Visit(page)
+async def _only_local(route: Any) -> None:
+    # Anything for another host is refused (and recorded by the page's listeners), so a test never waits on a network.
+    if urlparse(route.request.url).hostname == HOST:
+        await route.continue_()
+    else:
+        await route.abort()
 
-    async def only_local(route: Any) -> None:
-        # Anything for another host is refused (and recorded below), so the test never waits on a network.
-        if urlparse(route.request.url).hostname == HOST:
-            await route.continue_()
-        else:
-            await route.abort()
+
+@pytest.fixture(scope="session")
+async def scripted_context(browser: Browser) -> AsyncIterator[BrowserContext]:
+    """One browser context per test process; each test gets a page of its own in it. A new context per test cost
+    about 0.6 s of CPU (Chromium sets up a profile for it), more than most of these tests' own work."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 1000})
+    await context.route("**/*", _only_local)
+    yield context
+    await context.close()
+
+
+@pytest.fixture(scope="session")
+async def scriptless_context(browser: Browser) -> AsyncIterator[BrowserContext]:
+    """As a reader with JavaScript switched off sees the site."""
+    context = await browser.new_context(java_script_enabled=False, viewport={"width": 700, "height": 900})
+    yield context
+    await context.close()
+
+
+def watch(page: Page) -> Visit:
+    """Record what the page does from now on: console errors, failed requests and the hosts it asks."""
+    seen = Visit(page)
 
     def on_request(request: Request) -> None:
         if request.url.startswith(("http:", "https:", "ws:", "wss:")):
@@ -116,22 +133,33 @@ async def visit(browser: Browser) -> AsyncIterator[Visit]:
         if response.status >= 400:
             seen.failed.append(f"{response.status} {response.url}")
 
-    await context.route("**/*", only_local)
     page.on("request", on_request)
     page.on("requestfailed", lambda r: seen.failed.append(f"{r.failure} {r.url}"))
     page.on("response", on_response)
     page.on("console", lambda m: seen.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: seen.errors.append(str(e)))
-    yield seen
-    await context.close()
+    return seen
 
 
-@pytest.fixture(scope="module")
-def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture
+async def visit(scripted_context: BrowserContext) -> AsyncIterator[Visit]:
+    page = await scripted_context.new_page()
+    yield watch(page)
+    await page.close()
+
+
+@pytest.fixture
+async def scriptless_visit(scriptless_context: BrowserContext) -> AsyncIterator[Visit]:
+    page = await scriptless_context.new_page()
+    yield watch(page)
+    await page.close()
+
+
+async def keep_screenshot(page: Page, name: str) -> None:
+    """A full-page screenshot in test-artifacts/ for a human to look at, only when asked: taking one costs CPU."""
     if os.environ.get("PRESTATIEAFSPRAKEN_SCREENSHOTS") == "1":
         ARTIFACTS.mkdir(exist_ok=True)
-        return ARTIFACTS
-    return tmp_path_factory.mktemp("screenshots")
+        await page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 def assert_clean(seen: Visit) -> None:
@@ -190,7 +218,7 @@ async def test_the_sql_editor_script_runs_under_the_policy(server: str, visit: V
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-async def test_chart_page_renders_cleanly(server: str, visit: Visit, slug: str, artifacts: Path) -> None:
+async def test_chart_page_renders_cleanly(server: str, visit: Visit, slug: str) -> None:
     page = visit.page
     response = await page.goto(f"{server}/-/charts/{slug}", wait_until="networkidle")
     assert response and response.status == 200
@@ -198,19 +226,13 @@ async def test_chart_page_renders_cleanly(server: str, visit: Visit, slug: str, 
     assert await image.evaluate("img => img.complete && img.naturalWidth") > 300
     shot = await image.screenshot()
     assert_not_blank(shot)
-    await page.screenshot(path=str(artifacts / f"chart-{slug}.png"), full_page=True)
+    await keep_screenshot(page, f"chart-{slug}.png")
     assert_clean(visit)
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-async def test_embed_page_renders_cleanly_without_javascript(browser: Browser, server: str, slug: str,
-                                                             artifacts: Path) -> None:
-    context = await browser.new_context(java_script_enabled=False, viewport={"width": 700, "height": 900})
-    page = await context.new_page()
-    seen = Visit(page)
-    page.on("request", lambda r: seen.hosts.add(urlparse(r.url).hostname or ""))
-    page.on("requestfailed", lambda r: seen.failed.append(f"{r.failure} {r.url}"))
-    page.on("console", lambda m: seen.errors.append(m.text) if m.type == "error" else None)
+async def test_embed_page_renders_cleanly_without_javascript(scriptless_visit: Visit, server: str, slug: str) -> None:
+    page, seen = scriptless_visit.page, scriptless_visit
     response = await page.goto(f"{server}/-/charts/{slug}/embed", wait_until="networkidle")
     assert response and response.status == 200
     svg = page.locator("figure svg")
@@ -218,12 +240,11 @@ async def test_embed_page_renders_cleanly_without_javascript(browser: Browser, s
     assert box and box["width"] > 300 and box["height"] > 100, box
     assert "Bron:" in await page.locator(".chart-source").inner_text()
     assert_not_blank(await svg.screenshot())
-    await page.screenshot(path=str(artifacts / f"embed-{slug}.png"), full_page=True)
+    await keep_screenshot(page, f"embed-{slug}.png")
     assert_clean(seen)
-    await context.close()
 
 
-async def test_iframe_snippet_works_in_another_page(server: str, visit: Visit, artifacts: Path) -> None:
+async def test_iframe_snippet_works_in_another_page(server: str, visit: Visit) -> None:
     """The snippet a web editor copies from the chart page shows the chart inside their page."""
     page = visit.page
     await page.goto(f"{server}/-/charts/sloop-en-nieuwbouw")
@@ -235,5 +256,5 @@ async def test_iframe_snippet_works_in_another_page(server: str, visit: Visit, a
     frame = page.frame_locator("iframe")
     await frame.locator("figure svg").wait_for(state="visible", timeout=10_000)
     assert "Bron:" in await frame.locator(".chart-source").inner_text()
-    await page.screenshot(path=str(artifacts / "iframe-snippet.png"), full_page=True)
+    await keep_screenshot(page, "iframe-snippet.png")
     assert_clean(visit)

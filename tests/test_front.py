@@ -14,13 +14,13 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
-import yaml
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, BrowserContext, Page
 
 from loaders.queries import load_queries
 from loaders.schema import PROJECT_ROOT, Package
 from loaders.views import column_labels, view_definitions
+from loaders.yaml_files import load_yaml
 from tests.test_browser import CHROMIUM, browser, server  # noqa: F401  (fixtures)
 
 pytestmark = [
@@ -50,11 +50,21 @@ def first_document(db_path: Path) -> str:
         return str(conn.execute("select id from documents order by id limit 1").fetchone()[0])
 
 
-@pytest.fixture
-async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
+@pytest.fixture(scope="session")
+async def shared_context(browser: Browser) -> AsyncIterator[BrowserContext]:
+    """One context per test process: a new one per test cost about 0.6 s of Chromium's CPU."""
     ctx = await browser.new_context(viewport={"width": 1280, "height": 800})
     yield ctx
     await ctx.close()
+
+
+@pytest.fixture
+async def context(shared_context: BrowserContext) -> AsyncIterator[BrowserContext]:
+    """The shared context; the pages a test opens in it are closed after the test."""
+    before = set(shared_context.pages)
+    yield shared_context
+    for page in set(shared_context.pages) - before:
+        await page.close()
 
 
 async def open_page(context: BrowserContext, url: str, width: int, height: int) -> Page:
@@ -174,7 +184,7 @@ async def test_pages_people_start_from_are_light_and_load_no_vega(browser: Brows
     assert total <= PAGE_BUDGET, f"{path}: {total} bytes over {len(urls)} requests"
 
 
-@pytest.mark.parametrize("slug", [c["slug"] for c in yaml.safe_load(
+@pytest.mark.parametrize("slug", [c["slug"] for c in load_yaml(
     (PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]])
 async def test_embed_code_is_tall_enough_for_its_content(context: BrowserContext, server: str, slug: str) -> None:
     page = await open_page(context, f"{server}/-/charts/{slug}", 1280, 800)
