@@ -257,7 +257,7 @@ def cached_image(key: str, fmt: str, release: str) -> bytes | None:
 
 
 class RendererBusy(Exception):
-    """RENDER_QUEUE renders are under way or waiting: a new one is refused, not queued."""
+    """RENDER_QUEUE images that URLs chose are being drawn or waiting: a new one is refused, not queued."""
 
 
 def busy_response() -> Response:
