@@ -6,6 +6,7 @@ The database is immutable once built, so every count a page would compute on eac
   every column a table page sorts or filters on);
 - aggregate tables (loaders/aggregates.yaml) that the summarising saved queries and the charts read instead of
   every row;
+- `chart_rows`: the rows each chart draws (loaders/chart_rows.py);
 - substring indexes (FTS5 trigram, loaders/aggregates.yaml) for a saved query's `like '%word%'` filter;
 - `facet_counts`: for every default facet of a table (`facet: true` in datapackage.yaml) or view (`facets` in
   metadata.yml), the count of each value over all rows, which plugins/precomputed_facets.py serves for an
@@ -26,6 +27,7 @@ from typing import Any
 
 from sqlite_utils.db import Database, quote_identifier
 
+from .chart_rows import create_chart_rows
 from .load import PROGRESS_SECONDS
 from .schema import PROJECT_ROOT, Package
 from .site import DATABASE
@@ -173,6 +175,7 @@ def prepare_serving(db: Database, package: Package, progress: Callable[[str], No
     with db.atomic():
         create_indexes(db)
         create_aggregate_tables(db)
+        create_chart_rows(db)
         create_substring_indexes(db)
         facets = list(dict.fromkeys(default_facets(package, PROJECT_ROOT)))
         create_facet_counts(db, facets)
@@ -180,5 +183,5 @@ def prepare_serving(db: Database, package: Package, progress: Callable[[str], No
         create_site_search(db, package)
     seconds = time.monotonic() - started
     if seconds > PROGRESS_SECONDS:
-        progress(f"indexes, aggregate tables, substring indexes, facet counts and the site search index in "
+        progress(f"indexes, aggregate tables, chart rows, substring indexes, facet counts and the site search index in "
                  f"{seconds:,.1f} s")

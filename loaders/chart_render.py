@@ -16,18 +16,25 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 _pool: concurrent.futures.ProcessPoolExecutor | None = None
 
 
-def draw(spec: dict[str, Any], fmt: str, scale: float, ppi: int) -> bytes:
-    """One image: SVG text as UTF-8 or PNG bytes; vl-convert loads nothing from any URL."""
+def draw_svg(spec: dict[str, Any]) -> bytes:
+    """The chart laid out and drawn as SVG text, UTF-8; vl-convert loads nothing from any URL."""
     import vl_convert
 
-    if fmt == "svg":
-        return str(vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])).encode("utf-8")
-    return bytes(vl_convert.vegalite_to_png(spec, scale=scale, ppi=ppi, allowed_base_urls=[]))
+    return str(vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])).encode("utf-8")
+
+
+def draw_png(svg: bytes, scale: float, ppi: int) -> bytes:
+    """The chart's SVG as PNG pixels. vl-convert's own PNG is this same rasterisation (byte for byte) after laying
+    the chart out again, which for a large chart took as long as the drawing itself; the SVG is already there."""
+    import vl_convert
+
+    return bytes(vl_convert.svg_to_png(svg.decode("utf-8"), scale=scale, ppi=ppi))
 
 
 def _exit_with_parent() -> None:
@@ -56,17 +63,26 @@ def _worker() -> concurrent.futures.ProcessPoolExecutor:
     return _pool
 
 
+def warm_up() -> None:
+    """In the worker: load vl-convert and draw one tiny chart, SVG and PNG. The first drawing in a process starts
+    vl-convert's JavaScript engine and compiles Vega-Lite, half a second of CPU that the first chart drawn would
+    otherwise pay."""
+    tiny = {"mark": "bar", "data": {"values": [{"n": 1}]}, "encoding": {"x": {"field": "n", "type": "quantitative"}}}
+    svg = draw_svg(tiny)
+    draw_png(svg, 1.0, 72)
+
+
 def start() -> None:
-    """Start the worker now (it takes a second to import vl-convert), so no visitor waits for that."""
-    _worker().submit(int).result(timeout=60)
+    """Start the worker and warm it up now, so no visitor waits for that."""
+    _worker().submit(warm_up).result(timeout=60)
 
 
-async def render(spec: dict[str, Any], fmt: str, scale: float, ppi: int) -> bytes:
-    """Draw in the worker process; if the worker died (say, killed for memory), start a new one once."""
+async def run(draw: Callable[..., bytes], *args: Any) -> bytes:
+    """`draw(*args)` in the worker process; if the worker died (say, killed for memory), start a new one once."""
     global _pool
     loop = asyncio.get_running_loop()
     try:
-        return await loop.run_in_executor(_worker(), draw, spec, fmt, scale, ppi)
+        return await loop.run_in_executor(_worker(), draw, *args)
     except concurrent.futures.process.BrokenProcessPool:
         _pool = None
-        return await loop.run_in_executor(_worker(), draw, spec, fmt, scale, ppi)
+        return await loop.run_in_executor(_worker(), draw, *args)

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from . import site_search
+from . import chart_rows, site_search
 from .aggregates import FACET_COUNTS, FACET_PAIRS, definitions, substring_index_tables
 from .build import sort_columns
 from .queries import load_queries
@@ -82,7 +82,7 @@ def table_metadata(package: Package) -> dict[str, dict[str, Any]]:
     tables["build_info"] = {**shared, **BUILD_INFO}
     # What the build computes for the site (loaders/aggregates.py) is not data of its own: hidden from the lists.
     for name in [*definitions().get("tables", {}), *substring_index_tables(), FACET_COUNTS, FACET_PAIRS,
-                 site_search.TABLE, site_search.VOCAB, site_search.TERMS, site_search.TABLES]:
+                 chart_rows.TABLE, site_search.TABLE, site_search.VOCAB, site_search.TERMS, site_search.TABLES]:
         tables[name] = {"hidden": True}
     return tables
 

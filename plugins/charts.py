@@ -21,16 +21,15 @@ from urllib.parse import urlencode
 import vl_convert
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
-from sqlite_utils.db import quote_identifier
 
-from loaders import chart_render
+from loaders import chart_render, chart_rows
+from loaders.chart_rows import STORED_SQL, chart_definitions, digest, top_sql
+from loaders.chart_rows import TABLE as CHART_ROWS
 from loaders.fingerprint import site_fingerprint
 from loaders.publication import licence_label, served_publication
-from loaders.schema import PROJECT_ROOT, served_package
+from loaders.schema import served_package
 from loaders.site import DATABASE
-from loaders.yaml_files import load_yaml
 
-CHARTS_FILE = PROJECT_ROOT / "charts.yml"
 SLUG = r"(?P<slug>[a-z0-9-]+)"
 # The licence as datapackage.yaml states it, the one place it is written.
 LICENCE = licence_label(served_package())
@@ -68,7 +67,16 @@ _rendering: dict[tuple[str, str, str], asyncio.Future[bytes]] = {}
 # One render at a time, in a worker process (loaders/chart_render.py): vl-convert keeps a core busy for
 # up to a second per chart, and the other core serves the site meanwhile.
 RENDER_SLOTS = 1
+# Renders of images a URL chose (?municipality=..., ?scale=...) under way or waiting, at most. Every value is an
+# image of its own, so one client cycling through values could queue renders without end, and every other
+# visitor's first image would wait behind them; past this bound a new one is refused at once with a 503 and
+# Retry-After (images already drawn, or being drawn, still come). A chart's own SVG and PNG, two per chart, are
+# always drawn: the gallery asks for all of them at once.
+RENDER_QUEUE = 6
+RETRY_AFTER_SECONDS = 5
 _render_slots: dict[int, asyncio.Semaphore] = {}
+# The keys in _rendering that count against RENDER_QUEUE.
+_chosen: set[tuple[str, str, str]] = set()
 # The data release of each database file: immutable, so read once per process.
 _releases: dict[str, tuple[str, str]] = {}
 
@@ -98,7 +106,7 @@ def with_enums(spec: Any, slug: str) -> Any:
 @functools.cache
 def charts() -> dict[str, dict[str, Any]]:
     """charts.yml by slug; read once, since it is part of the deployment like metadata.yml."""
-    loaded = load_yaml(CHARTS_FILE.read_text(encoding="utf-8"))["charts"]
+    loaded = chart_definitions()
     for chart in loaded:
         if not re.fullmatch(r"[a-z0-9-]+", chart["slug"]) or "data" in chart["spec"]:
             raise ValueError(f"charts.yml: {chart['slug']!r}: slug must match [a-z0-9-]+ and spec has no data key")
@@ -159,27 +167,6 @@ def shortened(publishers: str) -> str:
     return f"{publishers[:cut] if cut > 0 else publishers[:PUBLISHERS_MAX]} {MORE_PUBLISHERS}"
 
 
-def chart_sql(chart: dict[str, Any], sql: str) -> str:
-    """The SQL of the rows a chart draws: its saved query's, or, with `top` in charts.yml, only the rows of the
-    groups (values of `top.column`) with the largest sum of `top.by` (or the most rows; ties by value): at most
-    `top.count` groups, and, with `top.rows`, no more groups than fit in that many rows (the first group always; the
-    image's height, and with it the time to draw a 300 ppi PNG, grows with its rows). The rows keep the query's
-    order. So a chart stays readable, and quick to draw, with data for every municipality."""
-    top = chart.get("top")
-    if not top:
-        return sql
-    column = quote_identifier(top["column"])
-    measure = f"sum({quote_identifier(top['by'])})" if top.get("by") else "count(*)"
-    fits = f"place = 1 or total <= {int(top['rows'])}" if top.get("rows") else "1"
-    return (f"with chart_rows as materialized ({sql.strip().rstrip(';')}\n), "
-            f"groups as (select {column} as grp, count(*) as size, {measure} as measure from chart_rows "
-            f"group by {column}), "
-            "ranked as (select grp, row_number() over win as place, sum(size) over win as total from groups "
-            "window win as (order by measure desc, grp rows unbounded preceding)) "
-            f"select * from chart_rows where {column} in (select grp from ranked where place <= {int(top['count'])} "
-            f"and ({fits}))")
-
-
 def chart_key(slug: str, params: dict[str, str]) -> str:
     """`slug` or `slug?name=value`: the address suffix of a chart drawn for chosen query parameters."""
     return f"{slug}?{urlencode(sorted(params.items()))}" if params else slug
@@ -229,7 +216,9 @@ async def bind(datasette: Any, request: Any, slug: str) -> BoundChart:
     # hold, as written, in the column of that name: one definition for every municipality, and a bounded
     # number of images to cache. Only the narrowed rows are read.
     chosen = url_params(request, params)
-    rows = [dict(row) for row in (await db.execute(chart_sql(chart, query["sql"]), {**params, **chosen})).rows]
+    rows = None if chosen else await stored_rows(db, chart, query["sql"])
+    if rows is None:
+        rows = [dict(row) for row in (await db.execute(top_sql(chart, query["sql"]), {**params, **chosen})).rows]
     for name, value in chosen.items():
         if value not in {str(row.get(name)) for row in rows}:
             raise NotFound(f"Geen gegevens voor {name}={value} / no data for {name}={value}")
@@ -237,6 +226,15 @@ async def bind(datasette: Any, request: Any, slug: str) -> BoundChart:
                                  for row in rows if row.get("source_publisher") or row.get("source_url")))
     return BoundChart(chart, rows, sources, *await data_release(datasette), tuple(sorted(chosen.items())),
                       await release_key(datasette))
+
+
+async def stored_rows(db: Any, chart: dict[str, Any], sql: str) -> list[dict[str, Any]] | None:
+    """The rows the build worked out for this chart without URL parameters (loaders/chart_rows.py), or None when
+    the database has none, or none for this query and `top` (the chart or its query changed after the build)."""
+    if not await db.table_exists(CHART_ROWS):
+        return None
+    found = await db.execute(STORED_SQL, [chart["slug"], digest(chart, sql)])
+    return chart_rows.stored_rows([row["row"] for row in found.rows])
 
 
 def png_scale(svg_width: int, asked: str | None) -> float:
@@ -258,21 +256,44 @@ def cached_image(key: str, fmt: str, release: str) -> bytes | None:
     return _images.get((key, fmt, release))
 
 
-async def render(bound: BoundChart, fmt: str) -> tuple[bytes, bool]:
-    """The image bytes and whether they came from the cache; never fetches a URL."""
+class RendererBusy(Exception):
+    """RENDER_QUEUE images that URLs chose are being drawn or waiting: a new one is refused, not queued."""
+
+
+def busy_response() -> Response:
+    return Response.text(
+        "Er worden nu te veel grafieken getekend; probeer het over een paar seconden opnieuw. "
+        "/ Too many charts are being drawn right now; please retry in a few seconds.\n",
+        status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})  # an error: plugins/http_caching.py caches none
+
+
+async def render(bound: BoundChart, fmt: str, chosen: bool = False, admit: bool = True) -> tuple[bytes, bool]:
+    """The image bytes and whether they came from the cache; never fetches a URL. An image the URL chose (its
+    parameters, or `chosen`: a scale) raises RendererBusy rather than become one more than RENDER_QUEUE waiting
+    (`admit=False`: the SVG of a PNG that was admitted)."""
     key = (bound.key, fmt, bound.release)
     if key in _images:
         return _images[key], True
     if key in _rendering:
         return await asyncio.shield(_rendering[key]), True
+    chosen = chosen or bool(bound.params)
+    if chosen:
+        if admit and len(_chosen) >= RENDER_QUEUE:
+            raise RendererBusy(bound.key)
+        _chosen.add(key)
     future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
     _rendering[key] = future
     try:
+        # "png@2.5": a PNG at 2.5 image pixels per SVG pixel (vl-convert multiplies scale by ppi/72), drawn from
+        # the chart's SVG (one layout for both; the SVG's own render takes the slot first, so not inside it).
+        kind, _, scale = fmt.partition("@")
+        svg = (await render(bound, "svg", admit=False))[0] if kind == "png" else b""
         slots = _render_slots.setdefault(id(asyncio.get_running_loop()), asyncio.Semaphore(RENDER_SLOTS))
         async with slots:
-            # "png@2.5": a PNG at 2.5 image pixels per SVG pixel (vl-convert multiplies scale by ppi/72)
-            kind, _, scale = fmt.partition("@")
-            image = await chart_render.render(bound.spec(), kind, float(scale or 1) * 72 / PNG_PPI, PNG_PPI)
+            if kind == "png":
+                image = await chart_render.run(chart_render.draw_png, svg, float(scale or 1) * 72 / PNG_PPI, PNG_PPI)
+            else:
+                image = await chart_render.run(chart_render.draw_svg, bound.spec())
         _images[key] = image
         future.set_result(image)
     except BaseException as error:
@@ -281,6 +302,7 @@ async def render(bound: BoundChart, fmt: str) -> tuple[bytes, bool]:
         raise
     finally:
         del _rendering[key]
+        _chosen.discard(key)
     return image, False
 
 
@@ -370,18 +392,31 @@ async def chart_file(datasette: Any, request: Any) -> Response:
     if fmt == "vl.json":
         body = json.dumps(bound.spec(), ensure_ascii=False, indent=2).encode("utf-8")
     else:
-        body, hit = await render(bound, fmt)
+        body, hit = await render(bound, fmt, chosen=bool(request.args.get("scale")))
         headers["X-Chart-Cache"] = "hit" if hit else "miss"
     return Response(body, headers=headers, content_type=MEDIA_TYPES[extension])
+
+
+def refuse_when_busy(handler: Any) -> Any:
+    """The route, answering 503 with Retry-After when it would have to start a render past RENDER_QUEUE."""
+
+    @functools.wraps(handler)
+    async def route(datasette: Any, request: Any) -> Response:
+        try:
+            return await handler(datasette, request)
+        except RendererBusy:
+            return busy_response()
+
+    return route
 
 
 @hookimpl
 def register_routes() -> list[tuple[str, Any]]:
     return [
         (r"^/-/charts$", gallery),
-        (rf"^/-/charts/{SLUG}$", chart_page),
-        (rf"^/-/charts/{SLUG}/embed$", embed_page),
-        (rf"^/-/charts/{SLUG}\.(?P<fmt>svg|png|vl\.json)$", chart_file),
+        (rf"^/-/charts/{SLUG}$", refuse_when_busy(chart_page)),
+        (rf"^/-/charts/{SLUG}/embed$", refuse_when_busy(embed_page)),
+        (rf"^/-/charts/{SLUG}\.(?P<fmt>svg|png|vl\.json)$", refuse_when_busy(chart_file)),
     ]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from loaders.aggregates import FACET_COUNTS, FACET_PAIRS, definitions, substring_index_tables
+from loaders.chart_rows import TABLE as CHART_ROWS
 from loaders.schema import Field, Package, Resource
 from loaders.site_search import TABLE as SITE_SEARCH
 from loaders.yaml_files import load_yaml
@@ -97,8 +98,8 @@ def test_only_the_described_tables_and_views_exist(package: Package, conn: sqlit
     fts_shadow = {n for n in names if any(n.startswith(f"{t}_fts") for t in searchable)}
     site_search = {n for n in names if n.startswith(f"{SITE_SEARCH}_")} | {SITE_SEARCH}
     # What the build computes for the site (loaders/aggregates.py): aggregate tables, substring indexes, facet counts,
-    # site search.
-    serving = set(definitions()["tables"]) | set(substring_index_tables()) | {FACET_COUNTS, FACET_PAIRS}
+    # the rows of the charts, site search.
+    serving = set(definitions()["tables"]) | set(substring_index_tables()) | {FACET_COUNTS, FACET_PAIRS, CHART_ROWS}
     assert names - fts_shadow - site_search == \
         {r.name for r in package.resources} | {"build_info", "sqlite_stat1"} | serving
     assert {f"{t}_fts" for t in searchable} <= fts_shadow

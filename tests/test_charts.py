@@ -4,6 +4,7 @@ and no page loads anything from another origin (the site must work on an offline
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import os
@@ -23,6 +24,7 @@ import pytest
 from datasette.app import Datasette
 from markupsafe import escape
 
+from loaders.chart_rows import STORED_SQL, digest, stored_rows, top_sql
 from loaders.publication import Publication
 from loaders.queries import load_queries
 from loaders.schema import PROJECT_ROOT
@@ -368,8 +370,6 @@ def _rows(db_path: Path, sql: str, params: dict[str, str]) -> list[dict[str, Any
 
 
 def test_a_chart_with_top_draws_the_largest_groups_in_the_query_order(db_path: Path) -> None:
-    from plugins.charts import chart_sql
-
     sql = load_queries(PROJECT_ROOT)["missing_per_municipality"]["sql"]
     params = {"municipality": ""}
     rows = _rows(db_path, sql, params)
@@ -377,21 +377,168 @@ def test_a_chart_with_top_draws_the_largest_groups_in_the_query_order(db_path: P
     for row in rows:
         sizes[row["municipality"]] = sizes.get(row["municipality"], 0) + 1
     ranked = sorted(sizes, key=lambda name: (-sizes[name], name))
-    assert len(ranked) > 2, "needs three municipalities with missing parts"
-    two = _rows(db_path, chart_sql({"top": {"column": "municipality", "count": 2}}, sql), params)
+    assert len(ranked) > 2 and sizes[ranked[0]] > sizes[ranked[1]], "needs three municipalities, one the largest"
+    two = _rows(db_path, top_sql({"top": {"column": "municipality", "count": 2}}, sql), params)
     assert two == [row for row in rows if row["municipality"] in ranked[:2]]
-    # A row budget smaller than the largest group still draws that group, and only that one.
-    one = _rows(db_path, chart_sql({"top": {"column": "municipality", "count": 2, "rows": 1}}, sql), params)
-    assert one == [row for row in rows if row["municipality"] == ranked[0]]
-    # Ranked by the sum of a column.
+    # A group larger than the row budget is passed over for the next that fits...
+    budget = {"column": "municipality", "count": 2, "rows": sizes[ranked[1]]}
+    fitting = _rows(db_path, top_sql({"top": budget}, sql), params)
+    assert fitting == [row for row in rows if row["municipality"] == ranked[1]]
+    # ...and when none fits, the largest is drawn alone rather than nothing.
+    alone = _rows(db_path, top_sql({"top": {**budget, "rows": 0}}, sql), params)
+    assert alone == [row for row in rows if row["municipality"] == ranked[0]]
+    # Ranked by the sum of a column, grouped by two columns together.
     sql = load_queries(PROJECT_ROOT)["agreements_per_theme_kind"]["sql"]
     rows = _rows(db_path, sql, params)
-    totals: dict[str, int] = {}
+    totals: dict[tuple[int, str], int] = {}
     for row in rows:
-        totals[row["document"]] = totals.get(row["document"], 0) + row["agreements"]
-    first = sorted(totals, key=lambda name: (-totals[name], name))[0]
-    top = _rows(db_path, chart_sql({"top": {"column": "document", "count": 1, "by": "agreements"}}, sql), params)
-    assert top == [row for row in rows if row["document"] == first]
+        key = (row["year"], row["municipality"])
+        totals[key] = totals.get(key, 0) + row["agreements"]
+    first = sorted(totals, key=lambda key: (-totals[key], key))[0]
+    top = {"column": ["year", "municipality"], "count": 1, "by": "agreements"}
+    assert _rows(db_path, top_sql({"top": top}, sql), params) == [
+        row for row in rows if (row["year"], row["municipality"]) == first]
+
+
+def test_rows_without_a_group_take_no_groups_place() -> None:
+    """Many rows with an empty grouping column (projects without a village) are no group: the chart draws the
+    largest real group instead of nothing."""
+    sql = ("with recursive n(i) as (select 1 union all select i + 1 from n where i < 30) "
+           "select case when i <= 20 then null when i <= 25 then 'a' else 'b' end as village, i from n")
+    conn = sqlite3.connect(":memory:")
+    try:
+        drawn = conn.execute(top_sql({"top": {"column": "village", "count": 1}}, sql)).fetchall()
+    finally:
+        conn.close()
+    assert drawn == [("a", i) for i in range(21, 26)]
+
+
+def test_a_row_budget_bounds_what_a_chart_draws_whatever_the_data() -> None:
+    """Forty groups of 1 to 40 rows (820 rows): a chart with at most six groups in 20 rows draws the largest
+    groups that fit together, never more than 20 rows."""
+    sql = ("with recursive g(n) as (select 1 union all select n + 1 from g where n < 40), "
+           "r(n, k) as (select n, 1 from g union all select n, k + 1 from r where k < n) "
+           "select 'group ' || n as grp, k from r order by n, k")
+    conn = sqlite3.connect(":memory:")
+    try:
+        drawn = conn.execute(top_sql({"top": {"column": "grp", "count": 6, "rows": 20}}, sql)).fetchall()
+    finally:
+        conn.close()
+    groups = {grp for grp, _ in drawn}
+    assert groups == {"group 20"}, groups  # the largest that fits; then nothing else fits beside it
+    assert len(drawn) == 20
+
+
+def test_every_chart_draws_the_rows_the_build_stored(db_path: Path) -> None:
+    """The build stored, per chart, the rows it draws without URL parameters: the same rows its query gives, never
+    none, and within the chart's row budget; one row per value, so that no value outgrows the server's limit on a
+    value's length (plugins/sql_limits.py; here a tenth of the largest chart's rows together)."""
+    queries = load_queries(PROJECT_ROOT)
+    conn = sqlite3.connect(db_path)
+    try:
+        assert {row[0] for row in conn.execute("select distinct chart from chart_rows")} == set(SLUGS)
+        largest = conn.execute("select max(total) from (select sum(length(row)) as total from chart_rows "
+                               "group by chart)").fetchone()[0]
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, largest // 10)
+        for chart in CHARTS:
+            query = queries[chart["query"]]
+            expected = _rows(db_path, top_sql(chart, query["sql"]), {p: "" for p in query.get("params", [])})
+            found = [row for (row,) in conn.execute(STORED_SQL, [chart["slug"], digest(chart, query["sql"])])]
+            rows = stored_rows(found)
+            assert rows == expected, chart["slug"]
+            assert rows, f"{chart['slug']} draws nothing"
+            if chart.get("top", {}).get("rows"):
+                assert len(rows) <= chart["top"]["rows"], chart["slug"]
+            assert stored_rows([row for (row,) in conn.execute(STORED_SQL, [chart["slug"], "another"])]) is None
+    finally:
+        conn.close()
+    assert stored_rows([None]) == [], "a chart stored without rows"
+
+
+async def test_a_chart_reads_its_stored_rows_not_its_query(ds: Datasette, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without URL parameters a chart's data is one stored row (an index lookup), not its query over every row;
+    with ?municipality= it runs its query for that municipality; a stale digest (a query changed after the build)
+    runs the query too."""
+    from datasette.plugins import pm
+
+    chart_plugin = pm.get_plugin("charts.py")
+    db = ds.get_database(DB)
+    ran: list[str] = []
+    execute = type(db).execute
+
+    async def recording(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+        ran.append(sql)
+        return await execute(self, sql, *args, **kwargs)
+
+    monkeypatch.setattr(type(db), "execute", recording)
+    request = _Request({})
+    for slug in SLUGS:
+        ran.clear()
+        bound = await chart_plugin.bind(ds, request, slug)
+        assert bound.rows, slug
+        (lookup,) = [sql for sql in ran if sql == STORED_SQL]
+        assert all(sql == lookup or "build_info" in sql or "sqlite_master" in sql for sql in ran), (slug, ran)
+        plan = [row["detail"] for row in (await db.execute(f"explain query plan {lookup}", [slug, "x"])).rows]
+        assert plan and all("SEARCH chart_rows" in step for step in plan), plan
+    ran.clear()
+    narrowed = await chart_plugin.bind(ds, _Request({"municipality": "Midden-Groningen"}), "ontbrekend-per-gemeente")
+    assert narrowed.rows and {row["municipality"] for row in narrowed.rows} == {"Midden-Groningen"}
+    assert any("query_rows" in sql for sql in ran)
+    ran.clear()
+    monkeypatch.setattr(chart_plugin, "digest", lambda chart, sql: "a query changed after the build")
+    recomputed = await chart_plugin.bind(ds, request, "ontbrekend-per-gemeente")
+    assert any("query_rows" in sql for sql in ran)
+    assert recomputed.rows == (await chart_plugin.bind(ds, request, "ontbrekend-per-gemeente")).rows
+
+
+async def test_a_full_render_queue_answers_503_and_drawn_images_still_come(
+        ds: Datasette, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client asking for many images nobody has drawn yet (cycling ?municipality= values or scales) gets a quick
+    503 with Retry-After once RENDER_QUEUE of them wait, instead of queueing without end in front of everyone;
+    drawn images, an image already being drawn, and a chart's own images (the gallery shows all) still come."""
+    from datasette.plugins import pm
+
+    from loaders import chart_render
+
+    chart_plugin = pm.get_plugin("charts.py")
+    drawn = (await ds.client.get(f"/-/charts/{SLUGS[0]}.svg")).content
+    monkeypatch.setattr(chart_plugin, "_images", {k: v for k, v in chart_plugin._images.items()
+                                                  if k[0] == SLUGS[0] and k[1] == "svg"})
+    release = asyncio.Event()
+
+    async def slow(draw: Any, *args: Any) -> bytes:
+        await release.wait()
+        return drawn
+
+    monkeypatch.setattr(chart_render, "run", slow)
+    scales = [1 + step / 2 for step in range(chart_plugin.RENDER_QUEUE + 1)]
+    png = f"/-/charts/{SLUGS[0]}.png?scale="
+    tasks = [asyncio.create_task(ds.client.get(f"{png}{scale}")) for scale in scales[:-1]]
+    for _ in range(500):
+        if len(chart_plugin._chosen) == len(tasks):
+            break
+        await asyncio.sleep(0.01)
+    assert len(chart_plugin._chosen) == len(tasks)
+    refused = await asyncio.wait_for(ds.client.get(f"{png}{scales[-1]}"), timeout=10)  # at once, not queued
+    assert refused.status_code == 503
+    assert int(refused.headers["retry-after"]) > 0
+    cached = await ds.client.get(f"/-/charts/{SLUGS[0]}.svg")
+    assert (cached.status_code, cached.headers["x-chart-cache"]) == (200, "hit")
+    joining = asyncio.create_task(ds.client.get(f"{png}{scales[0]}"))
+    own = [asyncio.create_task(ds.client.get(f"/-/charts/{slug}.svg")) for slug in SLUGS[1:]]
+    await asyncio.sleep(0.05)
+    release.set()
+    answers = await asyncio.gather(*tasks, joining, *own)
+    assert [answer.status_code for answer in answers] == [200] * len(answers)
+    assert not chart_plugin._rendering and not chart_plugin._chosen
+
+
+class _Request:
+    """What bind() reads of a request: the actor and the query string."""
+
+    def __init__(self, args: dict[str, str]) -> None:
+        self.actor = None
+        self.args = args
 
 
 def test_a_long_list_of_publishers_is_cut_after_a_whole_name() -> None:

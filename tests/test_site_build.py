@@ -184,12 +184,13 @@ def test_no_enum_list_is_copied_outside_datapackage_yaml(package: Package) -> No
 
 
 async def test_the_builds_own_tables_are_hidden(ds) -> None:
-    """The aggregates, facet counts and site search index are there for the pages, not data to browse: the
-    database page lists them as hidden, and only them besides Datasette's own full-text tables."""
-    from loaders import site_search
+    """The aggregates, facet counts, chart rows and site search index are there for the pages, not data to browse:
+    the database page lists them as hidden, and only them besides Datasette's own full-text tables."""
+    from loaders import chart_rows, site_search
     from loaders.aggregates import FACET_COUNTS, FACET_PAIRS, definitions, substring_index_tables
 
-    own = {*definitions()["tables"], *substring_index_tables(), FACET_COUNTS, FACET_PAIRS, site_search.TABLE}
+    own = {*definitions()["tables"], *substring_index_tables(), FACET_COUNTS, FACET_PAIRS, chart_rows.TABLE,
+           site_search.TABLE}
     tables = {t["name"]: t["hidden"] for t in (await ds.client.get(f"/{DATABASE}.json")).json()["tables"]}
     assert own <= set(tables)
     assert all(tables[name] for name in own)
