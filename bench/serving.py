@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
 from loaders.queries import load_queries
 from loaders.schema import PROJECT_ROOT, Package
 from loaders.site import DATABASE
+from loaders.yaml_files import load_yaml
 
 from . import plans
 from .common import (
@@ -64,7 +64,7 @@ def charts() -> list[str]:
     path = PROJECT_ROOT / "charts.yml"
     if not path.exists() or not (PROJECT_ROOT / "plugins" / "charts.py").exists():
         return []
-    return [c["slug"] for c in yaml.safe_load(path.read_text(encoding="utf-8"))["charts"]]
+    return [c["slug"] for c in load_yaml(path.read_text(encoding="utf-8"))["charts"]]
 
 
 def site_search_floor(q: str) -> list[tuple[str, dict[str, Any], int]]:

@@ -24,7 +24,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlite_utils.db import Database, quote_identifier
 
 from .facet_counting import count_pairs, grouped_pairs
@@ -32,6 +31,7 @@ from .load import PROGRESS_SECONDS
 from .schema import PROJECT_ROOT, Package
 from .site import DATABASE
 from .site_search import create_site_search
+from .yaml_files import load_yaml
 
 AGGREGATES_FILE = Path(__file__).with_name("aggregates.yaml")
 FACET_COUNTS = "facet_counts"
@@ -44,7 +44,7 @@ FEW_VALUES = 100
 @cache
 def definitions() -> dict[str, Any]:
     with AGGREGATES_FILE.open(encoding="utf-8") as f:
-        return dict(yaml.safe_load(f))
+        return dict(load_yaml(f))
 
 
 def view_facets(root: Path) -> dict[str, list[str]]:

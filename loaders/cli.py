@@ -13,15 +13,15 @@ import yaml
 
 from .build import build as build_database
 from .datapackage_zip import ZIP_NAME, write_zip
-from .docs import render_data_model
-from .excel_import import import_excel
 from .problems import Problem, ValidationFailed, visible
 from .schema import DESCRIPTOR_NAME, Package
-from .server import run as run_server
 from .site import DATABASE
 from .site_files import write_site_files
 from .site_metadata import site_metadata
 from .validate import validate as validate_package
+
+# The commands that need Datasette (serve), agate and openpyxl (import-excel) or the docs template import them
+# when they run: at the top they cost every other command about 0.4 s of start-up, and the tests start many.
 
 DEFAULT_DB = Path("build") / f"{DATABASE}.db"
 
@@ -131,6 +131,8 @@ def build(root: Path, output: Path) -> None:
 def import_excel_command(root: Path, source: Path, table: str) -> None:
     """Convert a CSV or .xlsx workbook saved by (Dutch) Excel or LibreOffice into csv/<table>.csv, if the result
     validates."""
+    from .excel_import import import_excel
+
     package = _load(root)
     if table not in {r.name for r in package.resources}:
         names = ", ".join(r.name for r in package.resources)
@@ -152,6 +154,8 @@ def import_excel_command(root: Path, source: Path, table: str) -> None:
 @click.pass_obj
 def docs(root: Path, output: Path) -> None:
     """Write the data model documentation generated from datapackage.yaml."""
+    from .docs import render_data_model
+
     output.write_text(render_data_model(_load(root)), encoding="utf-8")
     click.echo(f"Wrote {output}.")
 
@@ -163,6 +167,8 @@ def docs(root: Path, output: Path) -> None:
 @click.pass_obj
 def serve(root: Path, db: Path, host: str, port: int) -> None:
     """Serve the database read-only with the project's metadata, plugins and settings."""
+    from .server import run as run_server
+
     try:
         run_server(root, db, host, port)
     except FileNotFoundError as error:

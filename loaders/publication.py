@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from .schema import PROJECT_ROOT, Package
+from .yaml_files import load_yaml
 
 PUBLICATION_FILE = "publication.yaml"
 BASE_URL_ENV = "PRESTATIEAFSPRAKEN_BASE_URL"
@@ -64,7 +65,7 @@ class Publication:
         if not path.exists():
             path = PROJECT_ROOT / PUBLICATION_FILE
         with path.open(encoding="utf-8") as f:
-            raw: dict[str, Any] = yaml.safe_load(f) or {}
+            raw: dict[str, Any] = load_yaml(f) or {}
         env = os.environ if environ is None else environ
         if env.get(BASE_URL_ENV):
             base = check_base_url(env[BASE_URL_ENV], BASE_URL_ENV)

@@ -20,6 +20,7 @@ import yaml
 
 from .schema import PROJECT_ROOT
 from .site import DATABASE
+from .yaml_files import load_yaml
 
 QUERIES_DIR = "queries"
 PARTS_DIR = "parts"
@@ -35,7 +36,7 @@ def parse_query(text: str, source: str = "query") -> dict[str, Any]:
     while lines and lines[0].startswith("--"):
         header.append(lines.pop(0)[2:].removeprefix(" "))
     try:
-        meta = yaml.safe_load("\n".join(header)) or {}
+        meta = load_yaml("\n".join(header)) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""

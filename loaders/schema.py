@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from .files import read_input
+from .yaml_files import SAFE_LOADER
 
 DESCRIPTOR_NAME = "datapackage.yaml"
 DESCRIPTOR_MAX_BYTES = 10 << 20
@@ -171,7 +172,7 @@ class Package:
         it is not a descriptor at all."""
         root = Path(root)
         text = read_input(root / DESCRIPTOR_NAME, root, DESCRIPTOR_MAX_BYTES).decode("utf-8")
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+        loader = SAFE_LOADER(text)
         try:
             node = loader.get_single_node()
             raw = loader.construct_document(node) if node is not None else None

@@ -6,11 +6,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlite_utils.db import Database
 
 from .queries import fill_in, load_parts
 from .schema import PROJECT_ROOT, Package
+from .yaml_files import load_yaml
 
 VIEWS_FILE = Path(__file__).with_name("views.yaml")
 
@@ -20,7 +20,7 @@ def view_definitions() -> dict[str, dict[str, Any]]:
     """The views of loaders/views.yaml, each view's SQL with the parts it names (`${source_columns}`, from
     queries/parts/, shared with the saved questions) filled in."""
     with VIEWS_FILE.open(encoding="utf-8") as f:
-        views: dict[str, dict[str, Any]] = yaml.safe_load(f)
+        views: dict[str, dict[str, Any]] = load_yaml(f)
     parts = load_parts(PROJECT_ROOT)
     for name, view in views.items():
         view["sql"] = fill_in(view["sql"], parts, f"loaders/views.yaml: view {name}")

@@ -19,7 +19,6 @@ from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 import vl_convert
-import yaml
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 from sqlite_utils.db import quote_identifier
@@ -29,6 +28,7 @@ from loaders.fingerprint import site_fingerprint
 from loaders.publication import licence_label, served_publication
 from loaders.schema import PROJECT_ROOT, served_package
 from loaders.site import DATABASE
+from loaders.yaml_files import load_yaml
 
 CHARTS_FILE = PROJECT_ROOT / "charts.yml"
 SLUG = r"(?P<slug>[a-z0-9-]+)"
@@ -98,7 +98,7 @@ def with_enums(spec: Any, slug: str) -> Any:
 @functools.cache
 def charts() -> dict[str, dict[str, Any]]:
     """charts.yml by slug; read once, since it is part of the deployment like metadata.yml."""
-    loaded = yaml.safe_load(CHARTS_FILE.read_text(encoding="utf-8"))["charts"]
+    loaded = load_yaml(CHARTS_FILE.read_text(encoding="utf-8"))["charts"]
     for chart in loaded:
         if not re.fullmatch(r"[a-z0-9-]+", chart["slug"]) or "data" in chart["spec"]:
             raise ValueError(f"charts.yml: {chart['slug']!r}: slug must match [a-z0-9-]+ and spec has no data key")

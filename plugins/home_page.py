@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from datasette import hookimpl
 
 from loaders.datapackage_zip import ZIP_NAME
@@ -12,6 +11,7 @@ from loaders.publication import licence_label
 from loaders.queries import served_queries
 from loaders.schema import PROJECT_ROOT, served_package
 from loaders.site import DATABASE
+from loaders.yaml_files import load_yaml
 
 GAPS_SHOWN = 30
 
@@ -47,7 +47,7 @@ async def home_vars(datasette: Any) -> dict[str, Any]:
     queries = served_queries()
     # A question that is also drawn as a chart (charts.yml) links to its chart page as well.
     charted = {c["query"]: c["slug"] for c in
-               yaml.safe_load((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]}
+               load_yaml((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]}
     return {
         "home": {
             "gaps": [dict(r) for r in gaps.rows],

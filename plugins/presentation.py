@@ -11,12 +11,12 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-import yaml
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
 from loaders.schema import PROJECT_ROOT, served_package
 from loaders.views import view_definitions
+from loaders.yaml_files import load_yaml
 
 TITLE_SEPARATOR = " / "
 DESCRIPTION_SEPARATOR = " — "
@@ -34,7 +34,7 @@ def halves(text: Any) -> tuple[str, str]:
 
 @cache
 def charts_by_query() -> dict[str, dict[str, Any]]:
-    charts = yaml.safe_load((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]
+    charts = load_yaml((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]
     return {c["query"]: c for c in charts}
 
 

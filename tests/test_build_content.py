@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from loaders.aggregates import FACET_COUNTS, FACET_PAIRS, definitions, substring_index_tables
 from loaders.schema import Field, Package, Resource
 from loaders.site_search import TABLE as SITE_SEARCH
+from loaders.yaml_files import load_yaml
 
 # Table Schema type -> the SQLite column type that keeps its values exact (NUMERIC: whole numbers as
 # INTEGER, others as REAL).
@@ -91,7 +91,7 @@ def test_every_row_of_every_csv_is_in_its_table(package: Package, conn: sqlite3.
 
 
 def test_only_the_described_tables_and_views_exist(package: Package, conn: sqlite3.Connection) -> None:
-    views = yaml.safe_load((package.root / "loaders" / "views.yaml").read_text(encoding="utf-8"))
+    views = load_yaml((package.root / "loaders" / "views.yaml").read_text(encoding="utf-8"))
     searchable = {r.name for r in package.resources if any(f.searchable for f in r.fields)}
     names = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
     fts_shadow = {n for n in names if any(n.startswith(f"{t}_fts") for t in searchable)}

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
 from loaders.queries import format_query, parse_query
 from loaders.site_files import write_site_files
+from loaders.yaml_files import load_yaml
 
 from .conftest import ROOT, SAVED_QUERIES, copy_build, make_datasette
 
@@ -171,7 +171,7 @@ def _raw_client(ds):
 
 async def test_no_gzip_without_accept_encoding_or_for_png(ds):
     assert "content-encoding" not in (await ds.client.get("/", headers=IDENTITY)).headers
-    slug = yaml.safe_load((ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"][0]["slug"]
+    slug = load_yaml((ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"][0]["slug"]
     png = await ds.client.get(f"/-/charts/{slug}.png", headers={"accept-encoding": "gzip"})
     assert png.status_code == 200, "the chart must render for this test to check anything"
     assert "content-encoding" not in png.headers
@@ -246,7 +246,7 @@ async def test_etag_changes_with_a_view_and_an_old_etag_gets_the_new_page(ds, db
 
 async def test_a_chart_image_changes_etag_with_its_saved_query(ds, db_path, tmp_path, package):
     """The chart images carry their own ETag: it too must follow a changed saved query, not only the data."""
-    chart = next(c for c in yaml.safe_load((ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]
+    chart = next(c for c in load_yaml((ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]
                  if c["query"] == "missing_per_municipality")
     path = f"/-/charts/{chart['slug']}.svg"
     old = await ds.client.get(path)

@@ -20,16 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from datasette.app import Datasette
 from markupsafe import escape
 
 from loaders.publication import Publication
 from loaders.queries import load_queries
 from loaders.schema import PROJECT_ROOT
+from loaders.yaml_files import load_yaml
 
 DB = "prestatieafspraken"
-CHARTS: list[dict[str, Any]] = yaml.safe_load((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]
+CHARTS: list[dict[str, Any]] = load_yaml((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]
 SLUGS = [chart["slug"] for chart in CHARTS]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -11,7 +11,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 from datasette.app import Datasette
 
@@ -19,6 +18,7 @@ from loaders import views
 from loaders.cli import cli
 from loaders.schema import PROJECT_ROOT, Package
 from loaders.views import column_labels, view_definitions
+from loaders.yaml_files import load_yaml
 
 DB = "prestatieafspraken"
 
@@ -241,7 +241,7 @@ async def test_rows_referring_to_a_row_are_named_by_table_title_and_column_label
 
 
 async def test_a_chart_page_heads_its_data_like_its_saved_question(ds: Datasette) -> None:
-    charts = yaml.safe_load((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]
+    charts = load_yaml((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]
     for chart in charts:
         shown = headings((await ds.client.get(f"/-/charts/{chart['slug']}")).text)
         assert shown == headings((await ds.client.get(f"/{DB}/{chart['query']}")).text), chart["slug"]

@@ -19,16 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from datasette.app import Datasette
 from datasette.plugins import pm
 
 from loaders.schema import PROJECT_ROOT
+from loaders.yaml_files import load_yaml
 from tests.conftest import SAVED_QUERIES, ask
 
 DB = "prestatieafspraken"
 QUERIES = SAVED_QUERIES
-CHARTS = {c["slug"]: c for c in yaml.safe_load((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]}
+CHARTS = {c["slug"]: c for c in load_yaml((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]}
 COMPARE_CHARTS = ["top3-2024-per-gemeente", "sloop-en-nieuwbouw-per-gemeente", "ontbrekend-per-gemeente"]
 SECOND = "Midden-Groningen"
 FIRST = "Het Hogeland"

@@ -14,13 +14,13 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
-import yaml
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, BrowserContext, Page
 
 from loaders.queries import load_queries
 from loaders.schema import PROJECT_ROOT, Package
 from loaders.views import column_labels, view_definitions
+from loaders.yaml_files import load_yaml
 from tests.test_browser import CHROMIUM, browser, server  # noqa: F401  (fixtures)
 
 pytestmark = [
@@ -174,7 +174,7 @@ async def test_pages_people_start_from_are_light_and_load_no_vega(browser: Brows
     assert total <= PAGE_BUDGET, f"{path}: {total} bytes over {len(urls)} requests"
 
 
-@pytest.mark.parametrize("slug", [c["slug"] for c in yaml.safe_load(
+@pytest.mark.parametrize("slug", [c["slug"] for c in load_yaml(
     (PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]])
 async def test_embed_code_is_tall_enough_for_its_content(context: BrowserContext, server: str, slug: str) -> None:
     page = await open_page(context, f"{server}/-/charts/{slug}", 1280, 800)

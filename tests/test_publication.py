@@ -22,7 +22,6 @@ from typing import Any
 
 import jsonschema
 import pytest
-import yaml
 from datasette.app import Datasette
 from pyshacl import validate as shacl_validate
 from rdflib import RDF, Graph, Literal, URIRef
@@ -39,6 +38,7 @@ from loaders.publication import (
     citation_cff,
 )
 from loaders.schema import PROJECT_ROOT, Package
+from loaders.yaml_files import load_yaml
 
 from .conftest import ROOT
 
@@ -221,7 +221,7 @@ async def test_every_distribution_url_serves_its_media_type_and_all_rows(db_path
     # of every row would fail here.
     settings = {**json.loads((ROOT / "settings.json").read_text(encoding="utf-8")), "max_returned_rows": 5,
                 "default_page_size": 2}
-    ds = Datasette(immutables=[str(db_path)], metadata=yaml.safe_load((ROOT / "metadata.yml").read_text()),
+    ds = Datasette(immutables=[str(db_path)], metadata=load_yaml((ROOT / "metadata.yml").read_text()),
                    plugins_dir=str(ROOT / "plugins"), template_dir=str(ROOT / "templates"), settings=settings)
     graph = await dcat_graph(ds)
     base = Publication.load(PROJECT_ROOT).base_url
@@ -317,12 +317,12 @@ def test_citation_cff_is_current_and_valid(package: Package) -> None:
     committed = (ROOT / CITATION_FILE).read_text(encoding="utf-8")
     assert committed == citation_cff(package, Publication.load(PROJECT_ROOT, environ={})), \
         "run `.venv/bin/python -m loaders.publication` and commit CITATION.cff"
-    errors = list(json_schema("citation-file-format/schema-1.2.0.json").iter_errors(yaml.safe_load(committed)))
+    errors = list(json_schema("citation-file-format/schema-1.2.0.json").iter_errors(load_yaml(committed)))
     assert not errors, [e.message for e in errors]
 
 
 def test_zip_citation_cff_names_the_data_version(unzipped: Path, db_path: Path, package: Package) -> None:
-    cff = yaml.safe_load((unzipped / "CITATION.cff").read_text(encoding="utf-8"))
+    cff = load_yaml((unzipped / "CITATION.cff").read_text(encoding="utf-8"))
     assert not list(json_schema("citation-file-format/schema-1.2.0.json").iter_errors(cff))
     assert cff["version"] == build_version(db_path)
     assert cff["title"] == package.title
@@ -341,11 +341,11 @@ async def test_the_citation_is_identical_wherever_it_appears(ds: Datasette, db_p
     assert package.title in {str(t) for t in graph.objects(dataset, DCTERMS.title)}
     assert json.loads((unzipped / "datapackage.json").read_text(encoding="utf-8"))["citation"] == expected
     assert expected in (unzipped / "README.md").read_text(encoding="utf-8")
-    assert expected in yaml.safe_load((unzipped / "CITATION.cff").read_text(encoding="utf-8"))["message"]
+    assert expected in load_yaml((unzipped / "CITATION.cff").read_text(encoding="utf-8"))["message"]
     template = citation(package, Publication.load(PROJECT_ROOT, environ={}))
     for static in ("README.md", "LICENSE-DATA.md"):
         assert template in (ROOT / static).read_text(encoding="utf-8"), static
-    assert template in yaml.safe_load((ROOT / CITATION_FILE).read_text(encoding="utf-8"))["message"]
+    assert template in load_yaml((ROOT / CITATION_FILE).read_text(encoding="utf-8"))["message"]
 
 
 async def test_dcat_coverage_names_every_municipality_the_data_holds(ds: Datasette, db_path: Path) -> None:
