@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -275,6 +276,38 @@ def build_compare_section(r: dict[str, Any]) -> list[str]:
             "wall time also counts waiting for other processes).", ""]
 
 
+def build_baseline_section(r: dict[str, Any]) -> list[str]:
+    """Two trees' builds and the sqlite-utils baseline, interleaved per round (build_compare --with-baseline)."""
+    runs = r.get("build_vs_baseline") or {}
+    if not runs:
+        return []
+    out = ["## Build: two trees and the sqlite-utils baseline, side by side", "",
+           "`python -m bench.build_compare --scale <n> --against <rev> --with-baseline`: per round the build of "
+           "`<rev>`, the build of this tree and `sqlite-utils insert --csv` of the same files, one after the other "
+           "(medians of the rounds; CPU = user + system time of the child; peak = its maximum RSS).", "",
+           "| scale | run | rounds | load average before → after | step | median CPU s | median wall s | "
+           "peak MB | CPU ratio to baseline |", "|---:|---|---:|---|---|---:|---:|---:|---:|"]
+    for scale, c in sorted(runs.items(), key=lambda item: int(item[0])):
+        load = (f"{', '.join(f'{x:.2f}' for x in c['load_average_before'])} → "
+                f"{', '.join(f'{x:.2f}' for x in c['load_average_after'])}")
+        for label, name in (("old", f"build of {c['against']}"), ("new", "build of this tree"),
+                            ("baseline", "sqlite-utils insert --csv")):
+            ratio = c.get(f"ratio_cpu_{label}_to_baseline", 1.0 if label == "baseline" else None)
+            out.append(f"| {int(scale):,} | {c['date']} | {c['rounds']} | {load} | {name} | "
+                       f"{statistics.median(c['cpu_seconds'][label]):.1f} | "
+                       f"{statistics.median(c['seconds'][label]):.1f} | {max(c['peak_rss_mb'][label]):,.0f} | "
+                       f"{ratio:.2f} |")
+    out.append("")
+    for scale, c in sorted(runs.items(), key=lambda item: int(item[0])):
+        if int(scale) >= 1000:
+            out.append(f"- Goal (issue #16): at scale {int(scale):,} validate + build no slower than the baseline in "
+                       f"CPU time: {_met(c['ratio_cpu_new_to_baseline'] <= 1.0)} — "
+                       f"{c['ratio_cpu_new_to_baseline']:.2f}x (the tree it was compared with: "
+                       f"{c['ratio_cpu_old_to_baseline']:.2f}x); peak {max(c['peak_rss_mb']['new']):,.0f} MB "
+                       f"(goal under 300 MB: {_met(max(c['peak_rss_mb']['new']) < 300)}).")
+    return [*out, ""]
+
+
 def _latency_rows(rows: list[dict[str, Any]], t: float) -> list[str]:
     cached = any("ours_cached" in x for x in rows)
     out = ["| request | ours p50 | ours p95 | ours p99 | ours req/s | bare p50 | bare p95 | bare p99 | bare req/s "
@@ -383,6 +416,7 @@ def render(r: dict[str, Any]) -> str:
 
     out += loader_section(r)
     out += build_compare_section(r)
+    out += build_baseline_section(r)
 
     # Serving
     out += serving_section(r)

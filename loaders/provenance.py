@@ -45,9 +45,11 @@ INFERENCE_WORDS = re.compile(
 INFERENCE_STEMS = ("afleid", "infer", "afgeleid", "vermoed", "waarschijnlijk", "vrijwel zeker", "probabl", "presumabl")
 # Hedged words that may stand in notes, but only inside a sentence marked AFLEIDING:.
 HEDGES = re.compile(r"\b(vermoedelijk|waarschijnlijk|vrijwel zeker|probably|presumably)\b", re.IGNORECASE)
-# An AFLEIDING: sentence runs to the first full stop followed by a space and a capital, or to the end.
 # Every word the checks of a remarks cell look for: a cell without any of them has nothing to check.
 REMARK_WORDS = re.compile(r"afleiding|vermoedelijk|waarschijnlijk|vrijwel zeker|probably|presumably", re.IGNORECASE)
+# The same words in lower case (see _may_hold): a substring test per word costs a fraction of REMARK_WORDS' search.
+REMARK_STEMS = ("afleiding", "vermoedelijk", "waarschijnlijk", "vrijwel zeker", "probably", "presumably")
+# An AFLEIDING: sentence runs to the first full stop followed by a space and a capital, or to the end.
 MARKED_SENTENCE = re.compile(r"AFLEIDING:.*?(?=\.\s+[A-Z]|$)", re.DOTALL)
 
 
@@ -133,7 +135,7 @@ def row_checker(package: Package, resource: Resource) -> Callable[[list[str], in
                             "empty the cell")
         for name, i in remarks:
             text = record[i]
-            if text and REMARK_WORDS.search(text):
+            if text and _may_hold(text, REMARK_STEMS) and REMARK_WORDS.search(text):
                 _remark_problems(text, name, record, sourced, problem)
         return problems
 
@@ -141,12 +143,17 @@ def row_checker(package: Package, resource: Resource) -> Callable[[list[str], in
 
 
 def _may_hold_inference_words(text: str) -> bool:
-    """False only when INFERENCE_WORDS cannot match: substring tests cost a fraction of its search. The
+    """False only when INFERENCE_WORDS cannot match: substring tests cost a fraction of its search."""
+    return _may_hold(text, INFERENCE_STEMS)
+
+
+def _may_hold(text: str, stems: tuple[str, ...]) -> bool:
+    """False only when no pattern that ignores case and holds one of the lower-case `stems` can match. The
     non-ASCII characters that IGNORECASE matches to ASCII letters (K, ſ, İ, ı) are folded first."""
     folded = text.casefold()
     if not folded.isascii():
         folded = folded.replace("\u0131", "i").replace("\u0307", "")
-    return any(map(folded.__contains__, INFERENCE_STEMS))  # map, not a generator: no Python frame per stem
+    return any(map(folded.__contains__, stems))  # map, not a generator: no Python frame per stem
 
 
 def _remark_problems(text: str, name: str, record: list[str], sourced: list[tuple[str, int, str, int]],

@@ -27,10 +27,11 @@ gives the suggestions when a search finds nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
-from datasette.utils import path_from_row_pks
+from datasette.utils import tilde_encode
 from sqlite_utils.db import Database, quote_identifier
 
 from .schema import Package, Resource
@@ -95,6 +96,16 @@ def _reference(resource: Resource, target: str) -> str | None:
                 None)
 
 
+# The characters tilde encoding leaves as they are: a key made of only these is its own path.
+URL_SAFE = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def row_path(keys: list[str]) -> str:
+    """The row's path in a URL, as Datasette writes it (path_from_row_pks: each key tilde-encoded, joined by
+    commas), without encoding the keys that need none, which most do not."""
+    return ",".join(key if URL_SAFE.fullmatch(key) else tilde_encode(key) for key in keys)
+
+
 Entry = tuple[str, str, str, str, str, Any, Any]
 
 
@@ -110,17 +121,16 @@ def entries(db: Database, package: Package, resource: Resource) -> Iterator[Entr
     select = ", ".join([*references, label, *(f"{table}.{quote_identifier(c)}" for c in body_columns),
                         *(f"{table}.{quote_identifier(k)}" for k in pks), *related])
     cursor = db.conn.execute(f"select {select} from {table}")
-    n_body = len(body_columns)
+    n_body, n_keys = len(body_columns), len(pks)
     for row in cursor:
         document, source, *values = row
         body = [str(v) for v in values[1:1 + n_body] if v not in (None, "")]
-        keys = dict(zip(pks, values[1 + n_body:1 + n_body + len(pks)], strict=True))
-        names = [n for part in values[1 + n_body + len(pks):] if part for n in str(part).split(SEP) if n]
+        keys = [str(k) for k in values[1 + n_body:1 + n_body + n_keys]]
+        names = [n for part in values[1 + n_body + n_keys:] if part for n in str(part).split(SEP) if n]
         names = list(dict.fromkeys(names))
         # A link table has no label of its own: it is named by the rows it links.
-        title = str(values[0]) if resource.label_column else " – ".join(names) or ", ".join(str(keys[k]) for k in pks)
-        yield (title, "\n".join(body), " · ".join(names), resource.name, path_from_row_pks(keys, pks, False),
-               document, source)
+        title = str(values[0]) if resource.label_column else " – ".join(names) or ", ".join(keys)
+        yield (title, "\n".join(body), " · ".join(names), resource.name, row_path(keys), document, source)
 
 
 def create_site_search(db: Database, package: Package) -> None:

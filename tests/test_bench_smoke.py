@@ -69,3 +69,16 @@ def test_the_saved_query_bench_asks_every_query_with_its_parameters() -> None:
                                                     "bare": empty, "sqlite3": empty}],
                                     "latency_c8": [], "charts": {"charts": {}}})
     assert "| q | 12.0 / 30.5 | — / — | — / — | — |" in table
+
+
+@pytest.mark.parametrize(("new_cpu", "verdict"), [(120.0, "**missed** — 1.20x"), (90.0, "**met** — 0.90x")])
+def test_the_build_against_baseline_section_states_the_goal_as_measured(new_cpu: float, verdict: str) -> None:
+    runs = {"seconds": {"old": [150.0], "new": [new_cpu], "baseline": [100.0]},
+            "cpu_seconds": {"old": [140.0], "new": [new_cpu], "baseline": [100.0]},
+            "peak_rss_mb": {"old": [250.0], "new": [260.0], "baseline": [40.0]}}
+    result = {"scale": 1000, "date": "d", "against": "abc", "rounds": 1, **runs,
+              "load_average_before": [1.0, 1.0, 1.0], "load_average_after": [2.0, 2.0, 2.0],
+              "ratio_cpu_old_to_baseline": 1.4, "ratio_cpu_new_to_baseline": round(new_cpu / 100, 2)}
+    text = "\n".join(run.build_baseline_section({"build_vs_baseline": {"1000": result}}))
+    assert f"no slower than the baseline in CPU time: {verdict}" in text
+    assert "build of abc" in text and "build of this tree" in text and "sqlite-utils insert --csv" in text

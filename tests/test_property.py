@@ -104,3 +104,9 @@ def test_the_checks_of_a_record_are_those_of_its_cells(package: Package, table: 
 @given(text=st.lists(INFERENCE_PIECES, max_size=6).map("".join))
 def test_the_quick_look_for_inference_words_misses_none(text: str) -> None:
     assert provenance._may_hold_inference_words(text) or provenance.INFERENCE_WORDS.search(text) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(INFERENCE_PIECES, max_size=6).map("".join))
+def test_the_quick_look_for_remark_words_misses_none(text: str) -> None:
+    assert provenance._may_hold(text, provenance.REMARK_STEMS) or provenance.REMARK_WORDS.search(text) is None
