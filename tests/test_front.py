@@ -21,12 +21,12 @@ from loaders.queries import load_queries
 from loaders.schema import PROJECT_ROOT, Package
 from loaders.views import column_labels, view_definitions
 from loaders.yaml_files import load_yaml
-from tests.test_browser import CHROMIUM, browser, server  # noqa: F401  (fixtures)
+from tests.test_browser import CHROMIUM, MISSING, browser, server  # noqa: F401  (fixtures)
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium (CI does)"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=MISSING),
 ]
 
 WIDTHS = {"desktop": (1280, 800), "phone": (375, 740)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -38,11 +39,11 @@ PARAMS = {"document": "hh-pa-2024", "partner": "wierden", "indicator": "woningen
 
 
 @pytest.fixture(scope="session")
-def generated_db(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+def generated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One generated build per session: the first pytest-xdist worker to ask builds it, the others wait and share
     it (their temporary folders share a parent)."""
     base = tmp_path_factory.getbasetemp()
-    shared = base if worker_id == "master" else base.parent
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     db = shared / f"plans-scale-{SCALE}" / f"{DATABASE}.db"
     with open(shared / f"plans-scale-{SCALE}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
