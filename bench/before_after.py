@@ -24,7 +24,7 @@ import httpx
 from loaders.cli import serve_command
 from loaders.schema import PROJECT_ROOT
 
-from .common import BENCH_DIR, HOST, SCRATCH, bare_command, free_port, machine_info, server
+from .common import BENCH_DIR, HOST, SCRATCH, bare_command, free_port, machine_and_load, machine_info, server
 from .run import log
 from .serving import UNCACHED, _measure, requests_to_measure
 
@@ -95,10 +95,8 @@ def section(run: dict[str, Any]) -> str:
              f"`python -m bench.before_after {run['db']} --before {run['before_ref']}`: before = {run['before_ref']} "
              f"({run['before_commit']}), after = this tree ({run['after_commit']}), bare = `datasette serve -i` with "
              f"the same settings, on the same database; {run['seconds']:g} s of wrk per request and target, the "
-             "three back to back per request; ours computed in full (`Cache-Control: no-cache`). Machine: "
-             f"{run['machine'].get('cpu', '')}, {run['machine'].get('cores', '')} cores, shared with other work. "
-             f"Load average (1, 5, 15 min) before: {', '.join(f'{x:.2f}' for x in run['load_before'])}; after: "
-             f"{', '.join(f'{x:.2f}' for x in run['load_after'])}.", ""]
+             "three back to back per request; ours computed in full (`Cache-Control: no-cache`). "
+             + machine_and_load(run), ""]
     for concurrency, rows in run["latency"].items():
         lines += [f"### {concurrency} connection{'s' if concurrency != '1' else ''} (ms)", "",
                   "| request | before p50 | after p50 | bare p50 | before p95 | after p95 | bare p95 | "

@@ -224,3 +224,12 @@ def machine_info() -> dict[str, Any]:
         "wrk": version_of(["wrk", "--version"]) if shutil.which("wrk") else "not installed",
         "nginx": version_of(["nginx", "-v"]) if shutil.which("nginx") else "not installed",
     }
+
+
+def machine_and_load(run: dict[str, Any]) -> str:
+    """The sentence every side-by-side section ends its introduction with: the machine, and its load before and
+    after the run (these machines are shared, so a reader must know how busy it was)."""
+    load = ", ".join
+    return (f"Machine: {run['machine'].get('cpu', '')}, {run['machine'].get('cores', '')} cores, shared with other "
+            f"work. Load average (1, 5, 15 min) before: {load(f'{x:.2f}' for x in run['load_before'])}; after: "
+            f"{load(f'{x:.2f}' for x in run['load_after'])}.")

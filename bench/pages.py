@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .common import BENCH_DIR, HOST, free_port, machine_info, server
+from .common import BENCH_DIR, HOST, free_port, machine_and_load, machine_info, server
 from .run import log
 from .serving import bare_command, latency_table, our_site_command
 
@@ -34,10 +34,7 @@ def section(run: dict[str, Any]) -> str:
     """The run as a Markdown section: per concurrency, p50/p95 of ours, bare and sqlite3, and the ratio at p50."""
     lines = [f"## Pages side by side (bench/pages.py, {run['date']})", "",
              f"`python -m bench.pages {run['db']}`, {run['seconds']:g} s per request and target, the three back to "
-             "back per request; ours computed in full (`Cache-Control: no-cache`). Machine: "
-             f"{run['machine'].get('cpu', '')}, {run['machine'].get('cores', '')} cores, shared with other work. "
-             f"Load average (1, 5, 15 min) before: {', '.join(f'{x:.2f}' for x in run['load_before'])}; after: "
-             f"{', '.join(f'{x:.2f}' for x in run['load_after'])}.", ""]
+             "back per request; ours computed in full (`Cache-Control: no-cache`). " + machine_and_load(run), ""]
     for concurrency, rows in run["latency"].items():
         lines += [f"### {concurrency} connection{'s' if concurrency != '1' else ''}", "",
                   "| request | ours p50 | ours p95 | bare p50 | bare p95 | sqlite3 p50 | ours/bare p50 |",

@@ -82,3 +82,16 @@ def test_the_build_against_baseline_section_states_the_goal_as_measured(new_cpu:
     text = "\n".join(run.build_baseline_section({"build_vs_baseline": {"1000": result}}))
     assert f"no slower than the baseline in CPU time: {verdict}" in text
     assert "build of abc" in text and "build of this tree" in text and "sqlite-utils insert --csv" in text
+
+
+@pytest.mark.parametrize("module", ["pages", "before_after"])
+def test_side_by_side_sections_say_how_busy_the_machine_was(module: str) -> None:
+    import importlib
+
+    section = importlib.import_module(f"bench.{module}").section
+    measured = {"date": "d", "db": "x.db", "seconds": 1, "before_ref": "main", "before_commit": "a",
+                "after_commit": "b", "machine": {"cpu": "Some CPU", "cores": 2}, "load_before": [1.0, 2.0, 3.0],
+                "load_after": [4.0, 5.0, 6.0], "latency": {}}
+    text = section(measured)
+    assert "Machine: Some CPU, 2 cores" in text
+    assert "before: 1.00, 2.00, 3.00; after: 4.00, 5.00, 6.00." in text
