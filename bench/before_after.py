@@ -1,7 +1,7 @@
 """A change measured side by side: `python -m bench.before_after <db> --before main` serves the same database with
 the site of another git revision (before), with this tree (after) and with bare Datasette (same settings), and
 measures each request of bench/serving.py on the three back to back with wrk, at 1 and at 8 connections; ours
-computed in full (`Cache-Control: no-cache`). It adds a section to bench/results.md.
+computed in full (`Cache-Control: no-cache`). It adds a section to bench/side-by-side.md.
 
 The before site is `git archive <ref>` unpacked into bench/scratch/ and run with this tree's Python environment
 (its own code first on the path), so only the site's code differs between before and after. Both read the
@@ -24,7 +24,16 @@ import httpx
 from loaders.cli import serve_command
 from loaders.schema import PROJECT_ROOT
 
-from .common import BENCH_DIR, HOST, SCRATCH, bare_command, free_port, machine_and_load, machine_info, server
+from .common import (
+    HOST,
+    SCRATCH,
+    append_side_by_side,
+    bare_command,
+    free_port,
+    machine_and_load,
+    machine_info,
+    server,
+)
 from .run import log
 from .serving import UNCACHED, _measure, requests_to_measure
 
@@ -140,10 +149,9 @@ def main(argv: list[str] | None = None) -> int:
             run["latency"][str(concurrency)] = measure(bases, args.requests, concurrency, args.seconds)
     run["load_after"] = list(os.getloadavg())
     text = section(run)
-    with (BENCH_DIR / "results.md").open("a", encoding="utf-8") as out:
-        out.write("\n" + text)
+    append_side_by_side(text)
     print(text)
-    log("added a section to bench/results.md")
+    log("added a section to bench/side-by-side.md")
     return 0
 
 

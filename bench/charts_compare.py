@@ -6,7 +6,7 @@ chart's PNG of both, one after the other (which goes first alternates per chart 
 both alike): the first request draws it, the second must come from the cache. Recorded per request: wall time, CPU
 time of the server and its render worker (less sensitive to a busy machine than wall time), the cache header, size
 and pixel size of the PNG. The baseline tree can be a `git archive` of main: it runs from its own folder with this
-tree's Python environment. Prints Markdown for results.md.
+tree's Python environment. Prints Markdown for bench/side-by-side.md.
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ from loaders.schema import PROJECT_ROOT
 
 BENCH_DIR = Path(__file__).resolve().parent
 SCRATCH = BENCH_DIR / "scratch"
+# Side-by-side runs of one change are appended here; results.md is written again from results.json on every run.
+SIDE_BY_SIDE = BENCH_DIR / "side-by-side.md"
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
 REPORT_LUA = BENCH_DIR / "wrk_report.lua"
@@ -233,3 +235,9 @@ def machine_and_load(run: dict[str, Any]) -> str:
     return (f"Machine: {run['machine'].get('cpu', '')}, {run['machine'].get('cores', '')} cores, shared with other "
             f"work. Load average (1, 5, 15 min) before: {load(f'{x:.2f}' for x in run['load_before'])}; after: "
             f"{load(f'{x:.2f}' for x in run['load_after'])}.")
+
+
+def append_side_by_side(text: str) -> None:
+    """Add a run's section at the end of bench/side-by-side.md (never rewritten, so no run is lost)."""
+    with SIDE_BY_SIDE.open("a", encoding="utf-8") as out:
+        out.write("\n" + text)

@@ -1,7 +1,7 @@
 """The pages alone, side by side: `python -m bench.pages <db>` measures the table pages (HTML and JSON), facets,
 the row page and the searches of bench/serving.py (its requests, its wrk runs, ours computed in full against bare
 Datasette with the same settings and against sqlite3) at 1 and at 8 connections, without the charts, saved
-questions, cold starts and nginx of a full serving run, and adds a section to bench/results.md (issue #16)."""
+questions, cold starts and nginx of a full serving run, and adds a section to bench/side-by-side.md (issue #16)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .common import BENCH_DIR, HOST, free_port, machine_and_load, machine_info, server
+from .common import HOST, append_side_by_side, free_port, machine_and_load, machine_info, server
 from .run import log
 from .serving import bare_command, latency_table, our_site_command
 
@@ -67,9 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             run["latency"][str(concurrency)] = latency_table(db, ours, bare, concurrency, args.seconds, log,
                                                              only=is_page)
     run["load_after"] = list(os.getloadavg())
-    with (BENCH_DIR / "results.md").open("a", encoding="utf-8") as out:
-        out.write("\n" + section(run))
-    log("added a section to bench/results.md")
+    append_side_by_side(section(run))
+    log("added a section to bench/side-by-side.md")
     return 0
 
 
