@@ -15,15 +15,19 @@ from __future__ import annotations
 
 import copy
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
 import os
-import shutil
 import tempfile
-import zipfile
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+from stream_zip import ZIP_32, ZIP_64, MemberFile, stream_zip
+from zlib_ng import zlib_ng
 
 from .build import data_version
 from .files import CHUNK, UnreadableInput, open_input, read_input
@@ -37,6 +41,9 @@ EXTRA_FILES = ("LICENSE-DATA.md", "docs/data-model.md")
 SOURCES_RESOURCE = "sources"
 # 1980-01-01 is the earliest time a zip entry can carry; SOURCE_DATE_EPOCH may override it.
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+MEMBER_MODE = 0o100644  # a regular file, rw-r--r--
+ZIP_LEVEL = 6  # zlib's default, which the zip was written with before
+ZIP32_LIMIT = 0xFFFFFFFF
 
 
 def _dialect_v1(dialect: dict[str, Any]) -> dict[str, Any]:
@@ -148,17 +155,22 @@ def zip_readme(package: Package, publication: Publication, version: str) -> str:
     ])
 
 
-def _entry(name: str) -> zipfile.ZipInfo:
+def _modified_at() -> dt.datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    stamp = FIXED_TIME
     if epoch:
-        import time
+        return dt.datetime.fromtimestamp(max(int(epoch), 315532800), dt.UTC).replace(tzinfo=None)
+    return dt.datetime(*FIXED_TIME)
 
-        stamp = time.gmtime(max(int(epoch), 315532800))[:6]
-    info = zipfile.ZipInfo(name, date_time=stamp)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = 0o644 << 16
-    return info
+
+def _deflater() -> Any:
+    # zlib-ng writes the same Deflate format as the zlib module about three times as fast, within 1 % of its size
+    # at the same level: at bench scale 1000 the zip took 39 of the build's 350 CPU seconds with zlib.
+    return zlib_ng.compressobj(ZIP_LEVEL, zlib_ng.DEFLATED, -zlib_ng.MAX_WBITS)
+
+
+def _member(name: str, chunks: Iterable[bytes], size: int) -> MemberFile:
+    # Zip64 fields only for a file too large without them, as zipfile did: older unzip tools read plain entries.
+    return name, _modified_at(), MEMBER_MODE, ZIP_64 if size >= ZIP32_LIMIT else ZIP_32, chunks
 
 
 def _digest(package: Package, relative: str) -> tuple[int, str]:
@@ -182,16 +194,38 @@ def _read(package: Package, relative: str) -> bytes:
         raise UnreadableInput(f"{relative}: {error}") from None
 
 
-def _copy(package: Package, relative: str, archive: zipfile.ZipFile) -> None:
-    """A CSV into the archive in chunks: read whole, the largest table would set the build's peak memory."""
+def _chunks(package: Package, relative: str) -> Iterator[bytes]:
+    """A CSV in chunks: read whole, the largest table would set the build's peak memory."""
     try:
-        with open_input(package.root / relative, package.root) as f, archive.open(_entry(relative), "w") as out:
-            shutil.copyfileobj(f, out, CHUNK)
+        with open_input(package.root / relative, package.root) as f:
+            while chunk := f.read(CHUNK):
+                yield chunk
     except UnreadableInput as error:
         raise UnreadableInput(f"{relative}: {error}") from None
 
 
-def write_zip(package: Package, target: Path, publication: Publication | None = None) -> Path:
+def _members(package: Package, publication: Publication, version: str) -> Iterator[MemberFile]:
+    for name, text in (("datapackage.json", descriptor_json(package, publication, version)),
+                       ("README.md", zip_readme(package, publication, version)),
+                       ("CITATION.cff", citation_cff(package, publication, version))):
+        data = text.encode()
+        yield _member(name, (data,), len(data))
+    for resource in sorted(package.resources, key=lambda r: r.path):
+        yield _member(resource.path, _chunks(package, resource.path), (package.root / resource.path).stat().st_size)
+    for extra in EXTRA_FILES:
+        if (package.root / extra).exists():
+            data = _read(package, extra)
+            yield _member(extra, (data,), len(data))
+
+
+class ZipCancelled(Exception):
+    """The zip was no longer wanted (the build it was written for failed)."""
+
+
+def write_zip(package: Package, target: Path, publication: Publication | None = None,
+              cancelled: threading.Event | None = None) -> Path:
+    """The zip at `target`, written under a temporary name and then moved there. With `cancelled`, it stops with
+    ZipCancelled (and leaves nothing) once that is set: the build writes it alongside the database."""
     publication = publication or Publication.load(package.root)
     version = data_version(package)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -199,16 +233,12 @@ def write_zip(package: Package, target: Path, publication: Publication | None = 
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        with zipfile.ZipFile(tmp, "w") as archive:
-            archive.writestr(_entry("datapackage.json"), descriptor_json(package, publication, version))
-            archive.writestr(_entry("README.md"), zip_readme(package, publication, version))
-            archive.writestr(_entry("CITATION.cff"), citation_cff(package, publication, version))
-            for resource in sorted(package.resources, key=lambda r: r.path):
-                _copy(package, resource.path, archive)
-            for extra in EXTRA_FILES:
-                path = package.root / extra
-                if path.exists():
-                    archive.writestr(_entry(extra), _read(package, extra))
+        with open(tmp, "wb") as out:
+            for piece in stream_zip(_members(package, publication, version), chunk_size=CHUNK,
+                                    get_compressobj=_deflater, extended_timestamps=False):
+                if cancelled is not None and cancelled.is_set():
+                    raise ZipCancelled(str(target))
+                out.write(piece)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     finally:
