@@ -30,6 +30,7 @@ from sqlite_utils.db import Database, quote_identifier
 from .chart_rows import create_chart_rows
 from .facet_counting import count_pairs, grouped_pairs
 from .load import PROGRESS_SECONDS
+from .place_mentions import create_figures_per_place
 from .schema import PROJECT_ROOT, Package
 from .site import DATABASE
 from .site_search import create_site_search
@@ -88,9 +89,16 @@ def create_indexes(db: Database) -> None:
         _index(db, spec["table"], list(spec["columns"]), spec.get("where"))
 
 
+# Aggregate tables computed in Python (aggregates.yaml `computed:`), where one SQL statement would be slow.
+COMPUTED: dict[str, Callable[[Database, str], None]] = {"figures_per_place": create_figures_per_place}
+
+
 def create_aggregate_tables(db: Database) -> None:
     for name, spec in (definitions().get("tables") or {}).items():
-        db.execute(f"CREATE TABLE {quote_identifier(name)} AS {spec['sql']}")
+        if "computed" in spec:
+            COMPUTED[spec["computed"]](db, name)
+        else:
+            db.execute(f"CREATE TABLE {quote_identifier(name)} AS {spec['sql']}")
         for columns in spec.get("index") or []:
             _index(db, name, list(columns))
 
