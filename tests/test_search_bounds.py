@@ -129,3 +129,18 @@ async def test_the_site_search_stops_at_the_query_time_limit(db_path: Path, conn
     stopped = await site.client.get("/-/zoeken", params={"q": label})
     assert stopped.status_code == 400
     assert "<mark>" not in stopped.text and "lang=\"nl\"" in stopped.text
+
+
+def test_a_link_row_is_found_by_the_labels_of_both_rows_it_links(conn: sqlite3.Connection) -> None:
+    """An agreement's partner (a row of the link table agreement_partners) is named by its agreement and its partner:
+    a word of each finds it, though the index holds those labels once, as its label."""
+    agreement, partner, title, name = conn.execute(
+        "select ap.agreement_id, ap.partner_id, a.title_nl, p.name from agreement_partners ap "
+        "join agreements a on a.id = ap.agreement_id join partners p on p.id = ap.partner_id "
+        "order by ap.agreement_id, ap.partner_id").fetchone()
+    agreement_word = max(words(title), key=len)
+    partner_word = max(words(name), key=len)
+    paths = {path for (path,) in conn.execute(
+        "select path from site_search where site_search match ? and tbl = 'agreement_partners'",
+        [bounded_match(conn, f"{agreement_word} {partner_word}")])}
+    assert f"{agreement},{partner}" in paths
