@@ -18,7 +18,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 from weakref import WeakKeyDictionary
 
@@ -34,22 +34,33 @@ Renderer = Callable[[Any, str, Any], Any]
 
 # The labels looked up, per Datasette instance (a test process may run several, on different databases), least
 # recently used first.
-_labels: WeakKeyDictionary[Any, OrderedDict[tuple[str, str], tuple[str, str | None] | None]] = WeakKeyDictionary()
+_labels: WeakKeyDictionary[Any, OrderedDict[tuple[str, str, str], tuple[str, str | None] | None]] = WeakKeyDictionary()
 LABELS_KEPT = 20_000
 
 ROW_LINK = re.compile(rf"/{re.escape(DATABASE)}/[a-z_]+/[A-Za-z0-9_.~,-]+")
 
 
+class Reference(NamedTuple):
+    """What a single-column foreign key points at: the table, the column that names its rows, and the column the
+    key refers to (the target's primary key, or another column the schema names)."""
+    target: str
+    label_column: str
+    key_column: str
+    by_primary_key: bool
+
+
 @cache
-def outbound() -> dict[tuple[str, str], tuple[str, str]]:
-    """(table, column) -> (referenced table, its label column), for single-column foreign keys."""
+def outbound() -> dict[tuple[str, str], Reference]:
+    """(table, column) -> what it refers to, for single-column foreign keys."""
     package = served_package()
     result = {}
     for resource in package.resources:
         for fk in resource.foreign_keys:
             if len(fk.fields) == 1:
                 target = package.resource(fk.resource)
-                result[(resource.name, fk.fields[0])] = (target.name, target.label_column or fk.reference_fields[0])
+                key = fk.reference_fields[0]
+                result[(resource.name, fk.fields[0])] = Reference(
+                    target.name, target.label_column or key, key, list(target.primary_key) == [key])
     return result
 
 
@@ -79,38 +90,44 @@ def enum_words(table: str | None, column: str, value: Any) -> str | None:
     return None
 
 
-async def row_label(datasette: Any, table: str, label_column: str, key: str) -> tuple[str, str | None] | None:
-    """(label, url or None) of the row of `table` with id `key`, None when there is none: one lookup by primary
-    key, kept per Datasette (the database is immutable), at most LABELS_KEPT of them. Not the whole table read
-    at once: at scale 1000 a table of 2 million rows takes longer than the time limit, so that read failed on
-    every row page that refers to one, and the page with it."""
+async def row_label(datasette: Any, reference: Reference, key: str) -> tuple[str, str | None] | None:
+    """(label, url or None) of the row the reference `key` names, None when there is none: one lookup by the
+    referenced column (indexed: a key, or build.py indexes it), kept per Datasette (the database is immutable),
+    at most LABELS_KEPT of them. Not the whole table read at once: at scale 1000 a table of 2 million rows takes
+    longer than the time limit, so that read failed on every row page that refers to one, and the page with it."""
+    table = reference.target
     kept = _labels.setdefault(datasette, OrderedDict())
-    if (table, key) in kept:
-        kept.move_to_end((table, key))
-        return kept[(table, key)]
+    entry = (table, reference.key_column, key)
+    if entry in kept:
+        kept.move_to_end(entry)
+        return kept[entry]
     url = "url" if table == "sources" else "NULL"
     row = (await datasette.get_database(DATABASE).execute(
-        f'select "{label_column}", {url} from "{table}" where id = ?', [key])).first()
+        f'select "{reference.label_column}", {url} from "{table}" where "{reference.key_column}" = ? limit 1',
+        [key])).first()
     found = (row[0], row[1]) if row is not None else None
-    kept[(table, key)] = found
+    kept[entry] = found
     if len(kept) > LABELS_KEPT:
         kept.popitem(last=False)
     return found
 
 
-def reference_renderer(target: str, label_column: str) -> Renderer:
-    """A reference to `target` shown as its label linking to the row, the id after it, and a source's address."""
+def reference_renderer(reference: Reference) -> Renderer:
+    """A reference shown as its label linking to the row (to the rows with that value, when it does not refer to
+    the target's key), the value after it, and a source's address."""
+    target = reference.target
     def render(value: Any, database: str, datasette: Any) -> Any:
         if database != DATABASE or not isinstance(value, str):
             return None  # on a table page Datasette has already expanded the reference to a label itself
 
         async def inner() -> Markup | None:
-            found = await row_label(datasette, target, label_column, value)
+            found = await row_label(datasette, reference, value)
             if found is None:
                 return None
             label, url = found
-            html = (f'<a href="/{DATABASE}/{target}/{quote(value, safe="")}">{escape(label)}</a>'
-                    f"&nbsp;<em>{escape(value)}</em>")
+            href = (f"/{DATABASE}/{target}/{quote(value, safe='')}" if reference.by_primary_key
+                    else f"/{DATABASE}/{target}?{quote(reference.key_column)}={quote(value, safe='')}")
+            html = f'<a href="{escape(href)}">{escape(label)}</a>&nbsp;<em>{escape(value)}</em>'
             if url and url.startswith(("https://", "http://")):
                 html += f' (<a href="{escape(url)}" rel="noopener">bron / source</a>)'
             return Markup(html)
@@ -143,10 +160,10 @@ def renderers() -> dict[tuple[str | None, str], Renderer]:
     found: dict[tuple[str | None, str], Renderer] = {(None, "link"): row_link}
     for (table, column) in enum_columns():
         found[(table, column)] = enum_renderer(table, column)
-    for (table, column), (target, label_column) in outbound().items():
+    for (table, column), reference in outbound().items():
         # An enum column is never a reference (a code is not a row id): one renderer per cell is enough.
         assert (table, column) not in found, f"{table}.{column} is both an enum and a reference"
-        found[(table, column)] = reference_renderer(target, label_column)
+        found[(table, column)] = reference_renderer(reference)
     return found
 
 

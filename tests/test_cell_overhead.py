@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from datasette.app import Datasette
 from datasette.plugins import pm
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from loaders.schema import PROJECT_ROOT
 from tests.conftest import make_datasette
@@ -203,14 +203,32 @@ async def test_a_row_page_reads_the_labels_of_its_references_by_key(db_path: Pat
     monkeypatch.setattr(cells, "LABELS_KEPT", 1)
     row = (await ds.client.get(f"/{DB}/agreements.json", params={"_size": "1", "_shape": "array",
                                                                   "_labels": "off"})).json()[0]
-    references = {column: target for (table, column), (target, _) in cells.outbound().items()
+    references = {column: reference for (table, column), reference in cells.outbound().items()
                   if table == "agreements" and row.get(column)}
     assert len(references) >= 2, references
     statements = Statements(ds, monkeypatch)
     page = await ds.client.get(f"/{DB}/agreements/{row['id']}", headers=FRESH)
     assert page.status_code == 200
-    for column, target in references.items():
-        assert f'<a href="/{DB}/{target}/{row[column]}">' in page.text, column
-        reads = [s for s in statements.sql if f'from "{target}"' in s]
-        assert reads and all(s.endswith("where id = ?") for s in reads), reads
+    for column, reference in references.items():
+        assert f'<a href="/{DB}/{reference.target}/{row[column]}">' in page.text, column
+        reads = [s for s in statements.sql if f'from "{reference.target}"' in s]
+        assert reads and all(s.endswith(f'where "{reference.key_column}" = ? limit 1') for s in reads), reads
     assert len(cells._labels[ds]) == 1
+
+
+async def test_a_reference_to_a_column_other_than_the_key_is_labelled_by_that_column(
+        db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A schema may point a foreign key at a column that is not the target's key (a municipality that refers to
+    partners by name, say): the label is looked up by that column, and the link goes to the rows holding the value,
+    not to a row page of that name."""
+    ds = make_datasette(db_path)
+    cells = plugin("cells")
+    partner = (await ds.client.get(f"/{DB}/partners.json", params={"_size": "1", "_shape": "array"})).json()[0]
+    by_name = cells.Reference("partners", "name", "name", by_primary_key=False)
+    found = await cells.row_label(ds, by_name, partner["name"])
+    assert found is not None and found[0] == partner["name"]
+    monkeypatch.setitem(cells.renderers(), ("documents", "title"), cells.reference_renderer(by_name))
+    cell = await cells.render_cell(partner["name"], "title", "documents", DB, ds)()
+    assert f'/{DB}/partners?name=' in cell and f"<em>{escape(partner['name'])}</em>" in cell
+    assert f'/{DB}/partners/' not in cell
+    assert await cells.row_label(ds, by_name, "no partner has this name") is None
