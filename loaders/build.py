@@ -33,7 +33,7 @@ from .problems import ValidationFailed
 from .rowcheck import caster
 from .schema import Package, Resource
 from .tables import SQL_TYPES, create_table_sql  # noqa: F401 - create_table_sql: where tests and bench/ find it
-from .validate import check_and_load, prepare
+from .validate import check_and_load, prepare, sorting_in_threads
 from .views import create_views
 
 # Diacritics folded so that "geinformeerd" finds "geïnformeerd".
@@ -154,7 +154,7 @@ def build(package: Package, target: Path, progress: Callable[[str], None] = prin
                 counts, problems = check_and_load(db, package, progress)
                 if problems:
                     raise ValidationFailed(problems)
-            with db.atomic():
+            with db.atomic(), sorting_in_threads(db):
                 for resource in package.resources:
                     _indexes(db, resource)
             for resource in package.resources:

@@ -204,9 +204,25 @@ def _chunks(package: Package, relative: str) -> Iterator[bytes]:
         raise UnreadableInput(f"{relative}: {error}") from None
 
 
+def _descriptor_chunks(package: Package, publication: Publication, version: str) -> Iterator[bytes]:
+    """descriptor_json's bytes, encoded piece by piece: the whole text at once took 88 MB more at bench scale 1000
+    (the encoder's list of some million pieces), while the database was being built beside it."""
+    pieces: list[str] = []
+    size = 0
+    for piece in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(
+            published_descriptor(package, publication, version)):
+        pieces.append(piece)
+        size += len(piece)
+        if size >= CHUNK:
+            yield "".join(pieces).encode()
+            pieces.clear()
+            size = 0
+    yield ("".join(pieces) + "\n").encode()
+
+
 def _members(package: Package, publication: Publication, version: str) -> Iterator[MemberFile]:
-    for name, text in (("datapackage.json", descriptor_json(package, publication, version)),
-                       ("README.md", zip_readme(package, publication, version)),
+    yield _member("datapackage.json", _descriptor_chunks(package, publication, version), 0)  # far below 4 GiB
+    for name, text in (("README.md", zip_readme(package, publication, version)),
                        ("CITATION.cff", citation_cff(package, publication, version))):
         data = text.encode()
         yield _member(name, (data,), len(data))
