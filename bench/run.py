@@ -234,11 +234,12 @@ def loader_section(r: dict[str, Any]) -> list[str]:
     ratio = largest.get("ratio_build_to_baseline")
     cpu = largest.get("ratio_cpu_build_to_baseline")
     peaks = [(x["scale"], max(x[k]["peak_rss_mb"] for k in ("validate", "build") if k in x)) for x in r["loader"]]
-    # Judged on CPU time: the two run one after the other on a shared machine, so wall time also counts whatever
-    # else ran during each (the baseline's wall time at scale 1000 has been inflated up to 4x that way).
+    # "No slower" is the time the person building waits: wall time. The build sorts indexes and writes the zip on
+    # the second core, so it can finish sooner while using more CPU than the baseline; both ratios are shown. Wall
+    # time also counts whatever else ran on this shared machine, so it is only fair on a quiet one (load average).
     out += [f"- Goal: at scale {largest['scale']:,} validate + build no slower than the baseline (ratio at most "
-            f"{loader.RATIO_GOAL:g}, in CPU time): {_met(bool(cpu) and cpu <= loader.RATIO_GOAL)} — "
-            f"{_fmt(cpu, 2)}x in CPU time, {_fmt(ratio, 2)}x in wall time"
+            f"{loader.RATIO_GOAL:g}, in wall time): {_met(bool(ratio) and ratio <= loader.RATIO_GOAL)} — "
+            f"{_fmt(ratio, 2)}x in wall time, {_fmt(cpu, 2)}x in CPU time"
             + (f" (build timed out after {largest['build']['seconds']:.0f} s)" if largest["build"].get("timed_out")
                else "") + ".",
             f"- Goal: peak memory under {loader.PEAK_GOAL_MB} MB at every scale: "
@@ -286,24 +287,29 @@ def build_baseline_section(r: dict[str, Any]) -> list[str]:
            "`<rev>`, the build of this tree and `sqlite-utils insert --csv` of the same files, one after the other "
            "(medians of the rounds; CPU = user + system time of the child; peak = its maximum RSS).", "",
            "| scale | run | rounds | load average before → after | step | median CPU s | median wall s | "
-           "peak MB | CPU ratio to baseline |", "|---:|---|---:|---|---|---:|---:|---:|---:|"]
+           "peak MB | CPU ratio to baseline | wall ratio to baseline |",
+           "|---:|---|---:|---|---|---:|---:|---:|---:|---:|"]
     for scale, c in sorted(runs.items(), key=lambda item: int(item[0])):
         load = (f"{', '.join(f'{x:.2f}' for x in c['load_average_before'])} → "
                 f"{', '.join(f'{x:.2f}' for x in c['load_average_after'])}")
         for label, name in (("old", f"build of {c['against']}"), ("new", "build of this tree"),
                             ("baseline", "sqlite-utils insert --csv")):
             ratio = c.get(f"ratio_cpu_{label}_to_baseline", 1.0 if label == "baseline" else None)
+            wall = c.get(f"ratio_{label}_to_baseline", 1.0 if label == "baseline" else None)
             out.append(f"| {int(scale):,} | {c['date']} | {c['rounds']} | {load} | {name} | "
                        f"{statistics.median(c['cpu_seconds'][label]):.1f} | "
                        f"{statistics.median(c['seconds'][label]):.1f} | {max(c['peak_rss_mb'][label]):,.0f} | "
-                       f"{ratio:.2f} |")
+                       f"{ratio:.2f} | {_fmt(wall, 2)} |")
     out.append("")
     for scale, c in sorted(runs.items(), key=lambda item: int(item[0])):
         if int(scale) >= 1000:
+            wall = c.get("ratio_new_to_baseline")
             out.append(f"- Goal (issue #16): at scale {int(scale):,} validate + build no slower than the baseline in "
-                       f"CPU time: {_met(c['ratio_cpu_new_to_baseline'] <= 1.0)} — "
+                       f"wall time: {_met(wall is not None and wall <= 1.0)} — {_fmt(wall, 2)}x (the tree it was "
+                       f"compared with: {_fmt(c.get('ratio_old_to_baseline'), 2)}x); in CPU time "
                        f"{c['ratio_cpu_new_to_baseline']:.2f}x (the tree it was compared with: "
-                       f"{c['ratio_cpu_old_to_baseline']:.2f}x); peak {max(c['peak_rss_mb']['new']):,.0f} MB "
+                       f"{c['ratio_cpu_old_to_baseline']:.2f}x: the build uses the second core for sorts and the zip); "
+                       f"peak {max(c['peak_rss_mb']['new']):,.0f} MB "
                        f"(goal under 300 MB: {_met(max(c['peak_rss_mb']['new']) < 300)}).")
     return [*out, ""]
 
