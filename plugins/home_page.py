@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from datasette import hookimpl
 
+from loaders.chart_rows import chart_definitions
 from loaders.datapackage_zip import ZIP_NAME
 from loaders.publication import licence_label
 from loaders.queries import served_queries
-from loaders.schema import PROJECT_ROOT, served_package
+from loaders.schema import served_package
 from loaders.site import DATABASE
-from loaders.yaml_files import load_yaml
 
 GAPS_SHOWN = 30
+
+
+@cache
+def charted_questions() -> dict[str, str]:
+    """Saved question -> the slug of the chart that draws it (charts.yml, read once: part of the deployment)."""
+    return {c["query"]: c["slug"] for c in chart_definitions()}
 
 
 async def home_vars(datasette: Any) -> dict[str, Any]:
@@ -46,8 +53,7 @@ async def home_vars(datasette: Any) -> dict[str, Any]:
     # From queries/ as loaded for the build, not from Datasette's metadata API, which Datasette 1.0 changes.
     queries = served_queries()
     # A question that is also drawn as a chart (charts.yml) links to its chart page as well.
-    charted = {c["query"]: c["slug"] for c in
-               load_yaml((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]}
+    charted = charted_questions()
     return {
         "home": {
             "gaps": [dict(r) for r in gaps.rows],

@@ -16,9 +16,9 @@ from typing import Any
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from loaders.schema import PROJECT_ROOT, served_package
+from loaders.chart_rows import chart_definitions
+from loaders.schema import served_package
 from loaders.views import view_definitions
-from loaders.yaml_files import load_yaml
 
 TITLE_SEPARATOR = " / "
 DESCRIPTION_SEPARATOR = " — "
@@ -36,8 +36,8 @@ def halves(text: Any) -> tuple[str, str]:
 
 @cache
 def charts_by_query() -> dict[str, dict[str, Any]]:
-    charts = load_yaml((PROJECT_ROOT / "charts.yml").read_text(encoding="utf-8"))["charts"]
-    return {c["query"]: c for c in charts}
+    """charts.yml by the saved question each chart draws."""
+    return {c["query"]: c for c in chart_definitions()}
 
 
 @hookimpl
