@@ -92,9 +92,10 @@ def enum_words(table: str | None, column: str, value: Any) -> str | None:
 
 async def row_label(datasette: Any, reference: Reference, key: str) -> tuple[str, str | None] | None:
     """(label, url or None) of the row the reference `key` names, None when there is none: one lookup by the
-    referenced column (indexed: a key, or build.py indexes it), kept per Datasette (the database is immutable),
-    at most LABELS_KEPT of them. Not the whole table read at once: at scale 1000 a table of 2 million rows takes
-    longer than the time limit, so that read failed on every row page that refers to one, and the page with it."""
+    referenced column (indexed: SQLite checks a foreign key only against a key or a unique column), kept per
+    Datasette (the database is immutable), at most LABELS_KEPT of them. Not the whole table read at once: at scale
+    1000 a table of 2 million rows takes longer than the time limit, so that read failed on every row page that
+    refers to one, and the page with it."""
     table = reference.target
     kept = _labels.setdefault(datasette, OrderedDict())
     entry = (table, reference.key_column, key)
