@@ -15,12 +15,17 @@ after that.
 - A request with `Cache-Control: no-cache` (a browser's reload, or the benchmark's uncached measurement) is
   computed in full and not served from the store; so is a conditional request (If-None-Match), which the layers
   outside answer with 304.
+- One answer per URL at a time: while a page is being built, other requests for the same key wait for it and are
+  served the stored bytes, so a burst of visitors (or a script) on one expensive URL costs one computation, not
+  one per request (what nginx's `proxy_cache_lock` does in front). If that answer is not kept (an error, or too
+  large), the waiting requests compute their own; if its client left first, one of them builds it instead.
 
 The store belongs to the Datasette instance, not to one ASGI app.
 """
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -45,6 +50,8 @@ class Store:
         self.max_bytes = max_bytes
         self.max_entry_bytes = max_entry_bytes
         self.bytes = 0
+        # The answers being built now (one builder per key; other requests for it wait).
+        self.building: dict[Key, Flight] = {}
 
     def get(self, key: Key) -> list[Message] | None:
         if key in self.pinned:
@@ -67,6 +74,15 @@ class Store:
         while self.bytes > self.max_bytes:
             _, (_, dropped) = self.lru.popitem(last=False)
             self.bytes -= dropped
+
+
+class Flight:
+    """An answer being built: `done` is set when its builder stops, `completed` if it ran to the end."""
+
+    # Not a dataclass: Datasette loads plugins/ without registering the module, which dataclasses need.
+    def __init__(self) -> None:
+        self.done = asyncio.Event()
+        self.completed = False
 
 
 _stores: weakref.WeakKeyDictionary[Any, Store] = weakref.WeakKeyDictionary()
@@ -100,6 +116,11 @@ def cacheable_request(scope: Scope) -> bool:
     return b"_stream" not in (scope.get("query_string") or b"")
 
 
+async def _send_stored(messages: list[Message], send: Send) -> None:
+    for message in messages:
+        await send(message)
+
+
 def wrap(app: ASGIApp, store: Store) -> ASGIApp:
 
     async def cached(scope: Scope, receive: Receive, send: Send) -> None:
@@ -107,29 +128,51 @@ def wrap(app: ASGIApp, store: Store) -> ASGIApp:
             await app(scope, receive, send)
             return
         key = _key(scope)
-        stored = store.get(key)
-        if stored is not None:
-            for message in stored:
-                await send(message)
-            return
-        recorded: list[Message] = []
-        size = [0]
-
-        async def recording_send(message: Message) -> None:
-            if size[0] <= store.max_entry_bytes:
-                recorded.append(message)
-                size[0] += len(message.get("body", b""))
+        while (stored := store.get(key)) is None:
+            flight = store.building.get(key)
+            if flight is None:
+                await _lead(app, store, key, scope, receive, send)
+                return
+            await flight.done.wait()
+            if flight.completed and store.get(key) is None:
+                await app(scope, receive, send)  # built but not kept (an error, too large): compute this one
+                return
+            # Otherwise its client left before the end: look again, and build it if nobody else has started.
+        for message in stored:
             await send(message)
 
-        await app(scope, receive, recording_send)
-        start = recorded[0] if recorded else {}
-        headers = {name.lower() for name, _ in start.get("headers", [])}
-        complete = bool(recorded) and recorded[-1].get("type") == "http.response.body" \
-            and not recorded[-1].get("more_body", False) and size[0] <= store.max_entry_bytes
-        if start.get("status") == 200 and b"set-cookie" not in headers and complete:
-            store.put(key, recorded)
-
     return cached
+
+
+async def _lead(app: ASGIApp, store: Store, key: Key, scope: Scope, receive: Receive, send: Send) -> None:
+    flight = Flight()
+    store.building[key] = flight
+    try:
+        await _build(app, store, key, scope, receive, send)
+        flight.completed = True
+    finally:
+        del store.building[key]
+        flight.done.set()
+
+
+async def _build(app: ASGIApp, store: Store, key: Key, scope: Scope, receive: Receive, send: Send) -> None:
+    """Compute the answer, send it, and keep it if it is a complete, successful, bounded one."""
+    recorded: list[Message] = []
+    size = [0]
+
+    async def recording_send(message: Message) -> None:
+        if size[0] <= store.max_entry_bytes:
+            recorded.append(message)
+            size[0] += len(message.get("body", b""))
+        await send(message)
+
+    await app(scope, receive, recording_send)
+    start = recorded[0] if recorded else {}
+    headers = {name.lower() for name, _ in start.get("headers", [])}
+    complete = bool(recorded) and recorded[-1].get("type") == "http.response.body" \
+        and not recorded[-1].get("more_body", False) and size[0] <= store.max_entry_bytes
+    if start.get("status") == 200 and b"set-cookie" not in headers and complete:
+        store.put(key, recorded)
 
 
 @hookimpl

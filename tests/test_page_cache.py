@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
-from plugins.page_cache import Store
+import pytest
+
+from plugins.page_cache import Store, wrap
 from tests.conftest import make_datasette
 
 
@@ -68,3 +71,78 @@ def test_the_store_is_bounded_and_drops_the_least_recently_used() -> None:
     assert store.bytes <= 10_000
     store.put(("/", b"", b"h", b""), _answer(50_000))  # the home page is pinned, outside the bound
     assert store.get(("/", b"", b"h", b"")) is not None and store.bytes <= 10_000
+
+
+def _scope(path: str = "/prestatieafspraken/sources", query: bytes = b"") -> dict[str, Any]:
+    return {"type": "http", "method": "GET", "path": path, "query_string": query, "headers": [(b"host", b"h")]}
+
+
+class CountingApp:
+    """An ASGI app that answers `status` once `release` is set, counting the answers it computes."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.status = status
+        self.started = 0
+        self.release = asyncio.Event()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.started += 1
+        number = self.started
+        await self.release.wait()
+        await send({"type": "http.response.start", "status": self.status, "headers": []})
+        await send({"type": "http.response.body", "body": f"answer {number}".encode()})
+
+
+async def _get(app: Any, scope: dict[str, Any]) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request"}
+
+    await app(scope, receive, send)
+    return sent
+
+
+async def test_a_burst_on_one_url_computes_it_once() -> None:
+    inner = CountingApp()
+    app = wrap(inner, Store())
+    burst = [asyncio.create_task(_get(app, _scope())) for _ in range(8)]
+    other = asyncio.create_task(_get(app, _scope(query=b"_size=2")))
+    await asyncio.sleep(0.01)
+    assert inner.started == 2  # one per URL; the seven others wait for the first
+    inner.release.set()
+    answers = await asyncio.gather(*burst)
+    assert {a[-1]["body"] for a in answers} == {b"answer 1"}
+    assert (await other)[-1]["body"] == b"answer 2"
+    assert inner.started == 2
+
+
+async def test_waiting_requests_compute_their_own_when_the_answer_is_not_kept() -> None:
+    inner = CountingApp(status=500)
+    app = wrap(inner, Store())
+    burst = [asyncio.create_task(_get(app, _scope())) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    assert inner.started == 1
+    inner.release.set()
+    answers = await asyncio.gather(*burst)
+    assert inner.started == 3 and all(a[0]["status"] == 500 for a in answers)
+
+
+async def test_when_the_first_client_leaves_a_waiting_request_builds_the_page() -> None:
+    inner = CountingApp()
+    app = wrap(inner, Store())
+    first = asyncio.create_task(_get(app, _scope()))
+    await asyncio.sleep(0.01)
+    waiting = [asyncio.create_task(_get(app, _scope())) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    first.cancel()
+    await asyncio.sleep(0.01)
+    assert inner.started == 2  # one of the waiting requests took over; the other two wait for it
+    inner.release.set()
+    answers = await asyncio.gather(*waiting)
+    assert {a[-1]["body"] for a in answers} == {b"answer 2"}
+    with pytest.raises(asyncio.CancelledError):
+        await first
