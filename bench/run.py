@@ -334,6 +334,19 @@ def _latency_rows(rows: list[dict[str, Any]], t: float) -> list[str]:
     return [*out, ""]
 
 
+def _from_store_line(pages: list[dict[str, Any]], concurrency: int, seconds: float) -> list[str]:
+    """The p95 goal as a visitor meets it on a page asked before: not the goal's measure (computed), said beside it."""
+    measured = [x for x in pages if (x.get("ours_cached") or {}).get("requests")]
+    if not measured:
+        return []
+    slow = [(x["name"], _lat(x["ours_cached"], "p95_ms", seconds)) for x in measured
+            if x["ours_cached"].get("p95_ms", 1e9) >= P95_GOAL_MS or x["ours_cached"].get("errors")]
+    return [f"- The same p95 for **ours from store** (a page asked before, as a visitor gets it; the goal above is "
+            f"judged on computed answers): {len(measured) - len(slow)} of {len(measured)} under {P95_GOAL_MS} ms at "
+            f"{concurrency} connections" + ("; over: " + ", ".join(f"{n} ({p} ms)" for n, p in slow) if slow else "")
+            + "."]
+
+
 def serving_section(r: dict[str, Any]) -> list[str]:
     s = r["serving"]
     t = s["seconds_per_request"]
@@ -373,6 +386,7 @@ def serving_section(r: dict[str, Any]) -> list[str]:
             f"{s['concurrency']} connections: {_met(not slow and r['serving_scale'] >= 1000)} — "
             f"{len(pages) - len(slow)} of {len(pages)} under"
             + ("; over: " + ", ".join(f"{n} ({p} ms)" for n, p in slow) if slow else "") + ".",
+            *_from_store_line(pages, s["concurrency"], t),
             f"- Goal: ours/bare p50 at most {OVERHEAD_GOAL:.2f} on every request both serve: {_met(not over)} — "
             f"{len(ratios) - len(over)} of {len(ratios)} at or under"
             + ("; over: " + ", ".join(f"{n} ({q:.2f}x)" for n, q in over) if over else "") + ".", ""]
