@@ -7,6 +7,8 @@ from typing import Any
 
 # The database file is build/<DATABASE>.db, so Datasette serves it under /<DATABASE>/.
 DATABASE = "prestatieafspraken"
+# The site search over every table (plugins/search_page.py); plugins/page_cache.py keeps its answers.
+SEARCH_PATH = "/-/zoeken"
 
 Scope = dict[str, Any]
 Message = dict[str, Any]

@@ -8,7 +8,8 @@ after that.
   queued for seconds behind other visitors' queries; they are kept for the life of the process, and
   `prestatieafspraken serve` fills them through `datasette.client` before the first visitor arrives
   (loaders/server.py).
-- Every other successful GET of the database's pages (table, row and query pages, JSON, facets) goes into a store
+- Every other successful GET of the database's pages (table, row and query pages, JSON, facets) and of the site
+  search (/-/zoeken, the most expensive page a visitor can ask for by typing a word) goes into a store
   bounded by MAX_BYTES in total and MAX_ENTRY_BYTES per answer, least recently used out first. A streamed answer
   (`_stream`, downloads) or a large one is not kept; neither is an error, a redirect or an answer that sets a
   cookie.
@@ -33,7 +34,7 @@ from typing import Any
 
 from datasette import hookimpl
 
-from loaders.site import DATABASE, ASGIApp, Message, Receive, Scope, Send
+from loaders.site import DATABASE, SEARCH_PATH, ASGIApp, Message, Receive, Scope, Send
 
 PINNED_PATHS = {"/", f"/{DATABASE}"}
 MAX_BYTES = 64 * 1024 * 1024
@@ -105,11 +106,12 @@ def _key(scope: Scope) -> Key:
 
 
 def cacheable_request(scope: Scope) -> bool:
-    """Plain GETs of the database's own pages; the site's pages under /-/ (charts, DCAT, downloads, search) keep
-    their own caching."""
+    """Plain GETs of the database's own pages and of the site search; the site's other pages under /-/ (charts,
+    DCAT, downloads) keep their own caching."""
     if scope["type"] != "http" or scope.get("method") != "GET":
         return False
-    if scope["path"] != "/" and not scope["path"].startswith(f"/{DATABASE}"):
+    path = scope["path"]
+    if path not in ("/", SEARCH_PATH) and not path.startswith(f"/{DATABASE}"):
         return False
     if _header(scope, b"if-none-match") is not None or b"no-cache" in (_header(scope, b"cache-control") or b""):
         return False

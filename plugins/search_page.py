@@ -23,10 +23,10 @@ from markupsafe import Markup, escape
 
 from loaders.schema import served_package
 from loaders.search_match import CANDIDATES_SQL, COUNT_SQL, TABLES_SQL, TEXT_SQL, bounded_match, rank, snippet, words
-from loaders.site import DATABASE
+from loaders.site import DATABASE, SEARCH_PATH
 from loaders.site_search import TERMS
 
-PATH = "/-/zoeken"
+PATH = SEARCH_PATH
 HITS_PER_TABLE = 10
 CANDIDATES = 50
 COUNT_CAP = 1_000

@@ -41,6 +41,18 @@ async def test_other_pages_are_kept_until_a_reload_asks_for_a_fresh_answer(db_pa
                                 headers={"If-None-Match": '"x"'})).status_code == 404
 
 
+async def test_site_search_answers_are_kept(db_path: Path) -> None:
+    ds = make_datasette(db_path)
+    word = (await ds.get_database("prestatieafspraken").execute(
+        "select term from site_search_terms order by entries desc limit 1")).first()[0]
+    first = await ds.client.get(f"/-/zoeken?q={word}")
+    assert first.status_code == 200 and "<mark>" in first.text
+    ds.remove_database("prestatieafspraken")
+    again = await ds.client.get(f"/-/zoeken?q={word}")
+    assert again.status_code == 200 and again.text == first.text
+    assert (await ds.client.get(f"/-/zoeken?q={word}x")).status_code != 200  # a new search needs the database
+
+
 async def test_errors_are_not_stored(db_path: Path) -> None:
     ds = make_datasette(db_path)
     assert (await ds.client.get("/prestatieafspraken/no_such_table")).status_code == 404
