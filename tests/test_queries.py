@@ -169,3 +169,46 @@ async def test_chart_queries(ds: Datasette, db_path: Path) -> None:
     figures = {r["indicator"]: r for r in await run(ds, "ambitiekader_figures")}
     assert figures["Aantal dorpen"]["value"] == 52
     assert figures["Aantal sociale huurwoningen"]["label"].startswith("minstens 5600")
+
+
+# The plain form of the questions that read partners in name order (so that a page of national data stops after its
+# first rows): every partner's rows joined and sorted. The saved question must answer the same rows in this order.
+PLAIN = {
+    "partner_commitments": (
+        "select ap.agreement_id, p.name from agreement_partners ap join partners p on p.id = ap.partner_id "
+        "join agreements_overview a on a.agreement_id = ap.agreement_id where ap.partner_id in ({ids}) "
+        "order by p.name, a.year desc, a.agreement_id", ("agreement_id", "partner")),
+    "partner_documents": (
+        "select partner, document from document_partners_overview where partner_id in ({ids}) "
+        "order by partner_kind, partner, year, document_id", ("partner", "document")),
+    "corporation_per_municipality": (
+        "select * from (select partner as corporation, municipality, year, document_id, 'document' as level, "
+        "null as agreement_id from document_partners_overview where partner_id in ({corporations}) union all "
+        "select p.name, a.municipality, a.year, a.document_id, 'afspraak / agreement', a.agreement_id "
+        "from agreement_partners ap join partners p on p.id = ap.partner_id "
+        "join agreements_overview a on a.agreement_id = ap.agreement_id where ap.partner_id in ({corporations})) "
+        "where :municipality = '' or lower(municipality) = lower(:municipality) "
+        "order by corporation, municipality, year, document_id, level, agreement_id",
+        ("corporation", "municipality", "year", "document_id", "level", "agreement_id")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PLAIN))
+async def test_partner_questions_answer_what_the_plain_form_answers(ds: Datasette, db_path: Path,
+                                                                     name: str) -> None:
+    sql, columns = PLAIN[name]
+    by_municipality = "municipality" in QUERIES[name].get("params", [])
+    ids = ("select id from partners where :partner = '' or id = :partner or name like '%' || :partner || '%' "
+           "or short_name like '%' || :partner || '%'")
+    corporations = f"select id from partners where kind = 'woningcorporatie' and id in ({ids})"
+    plain = sql.format(ids=ids, corporations=corporations)
+    with sqlite3.connect(db_path) as conn:
+        asked = [(r[0], "") for r in conn.execute("select id from partners")] + [("", ""), ("a", ""), ("geen", "")]
+        if by_municipality:
+            asked += [("", r[0]) for r in conn.execute("select distinct municipality from documents")
+                      if r[0] is not None]
+        for partner, municipality in asked:
+            expected = [tuple(r) for r in conn.execute(plain, {"partner": partner, "municipality": municipality})]
+            params = {"partner": partner} | ({"municipality": municipality} if by_municipality else {})
+            rows = await run(ds, name, **params)
+            assert [tuple(r[c] for c in columns) for r in rows] == expected, (partner, municipality)
