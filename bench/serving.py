@@ -76,19 +76,27 @@ def site_search_floor(q: str) -> list[tuple[str, dict[str, Any], int]]:
             (per_table.format(what="count(*)", n=1001), {"q": q}, 20)]
 
 
+def _saved_query_request(name: str, sql: str, params: dict[str, str], suffix: str) -> dict[str, Any]:
+    qs = urllib.parse.urlencode(params)
+    bare_sql = sql.replace("fts_query(:q)", ":q")  # bare Datasette has no fts_query(); FTS on raw input
+    bare_qs = urllib.parse.urlencode({"sql": bare_sql, **params})
+    # Nor the site search functions (loaders/search_match.py): such a query has no bare counterpart.
+    bare = None if "site_search_" in sql else f"/{DB}?{bare_qs}"
+    return {"name": f"query {name}{suffix}", "kind": "saved query", "ours": f"/{DB}/{name}" + (f"?{qs}" if qs else ""),
+            "bare": bare, "floor": [(sql, params, MAX_ROWS + 1)]}
+
+
 def requests_to_measure() -> list[dict[str, Any]]:
     """name, kind, our path, bare path (None: not available there) and the floor's SQL statements."""
     out: list[dict[str, Any]] = []
     for name, query in saved_queries().items():
-        params = {p: PARAMS.get(p, "") for p in query.get("params", [])}
-        qs = urllib.parse.urlencode(params)
-        sql = query["sql"]
-        bare_sql = sql.replace("fts_query(:q)", ":q")  # bare Datasette has no fts_query(); FTS on raw input
-        bare_qs = urllib.parse.urlencode({"sql": bare_sql, **params})
-        # Nor the site search functions (loaders/search_match.py): such a query has no bare counterpart.
-        bare = None if "site_search_" in sql else f"/{DB}?{bare_qs}"
-        out.append({"name": f"query {name}", "kind": "saved query", "ours": f"/{DB}/{name}" + (f"?{qs}" if qs else ""),
-                    "bare": bare, "floor": [(sql, params, MAX_ROWS + 1)]})
+        typical = {p: PARAMS.get(p, "") for p in query.get("params", [])}
+        # A question as its link on the home page opens it (every parameter empty), and with typical values.
+        variants = [("", typical)]
+        if any(typical.values()):
+            variants.append((" (empty)", dict.fromkeys(typical, "")))
+        for suffix, params in variants:
+            out.append(_saved_query_request(name, query["sql"], params, suffix))
     page = ("select * from agreements order by id limit 101", {}, 101)
     count = ("select count(*) from agreements", {}, 1)
     out += [
