@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from .schema import PROJECT_ROOT
-from .site import DATABASE
+from .site import DATABASE, settings
 from .yaml_files import load_yaml
 
 QUERIES_DIR = "queries"
@@ -78,8 +78,9 @@ def fill_in(text: str, names: dict[str, str], source: str) -> str:
     filled = Template(text).safe_substitute(names)
     left = [m.group("braced") for m in Template.pattern.finditer(filled) if m.group("braced")]
     if left:
-        raise ValueError(f"{source}: ${{{left[0]}}} is neither the database nor a part in "
-                         f"{QUERIES_DIR}/{PARTS_DIR}/ (parts: {', '.join(sorted(set(names) - {'database'}))})")
+        parts = ", ".join(sorted(set(names) - {"database", "page_rows"}))
+        raise ValueError(f"{source}: ${{{left[0]}}} is not the database, page_rows or a part in "
+                         f"{QUERIES_DIR}/{PARTS_DIR}/ (parts: {parts})")
     return filled
 
 
@@ -96,7 +97,10 @@ def _substituted(value: Any, names: dict[str, str], source: str) -> Any:
 def load_queries(root: Path = PROJECT_ROOT) -> dict[str, dict[str, Any]]:
     """name -> canned query, in file-name order, with `${database}` and the parts filled in."""
     folder = root / QUERIES_DIR
-    names = {**load_parts(root), "database": DATABASE}
+    # `${page_rows}`: the rows a question's page can show and one more (Datasette asks for that many to know whether
+    # the answer goes on), for a question that stops each of its ways in once a page is full.
+    page_rows = str(int(settings(root)["max_returned_rows"]) + 1)
+    names = {**load_parts(root), "database": DATABASE, "page_rows": page_rows}
     queries = {}
     for path in sorted(folder.glob("*.sql")):
         source = f"{QUERIES_DIR}/{path.name}"

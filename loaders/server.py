@@ -17,15 +17,13 @@ import asyncio
 import contextlib
 import ctypes
 import ctypes.util
-import json
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 from datasette.app import Datasette
 
 from . import chart_render
-from .site import DATABASE
+from .site import DATABASE, settings
 from .site_files import read_inspect, read_json, site_file_paths
 
 GRACEFUL_SHUTDOWN_SECONDS = 3
@@ -35,10 +33,6 @@ KEEP_ALIVE_SECONDS = 5
 # the heap and stay in RSS; a fixed threshold gives memory of big answers back to the system.
 MMAP_THRESHOLD = 128 * 1024
 M_MMAP_THRESHOLD = -3
-
-
-def settings(root: Path) -> dict[str, Any]:
-    return dict(json.loads((root / "settings.json").read_text(encoding="utf-8")))
 
 
 def configured_datasette(root: Path, db: Path) -> Datasette:

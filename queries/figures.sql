@@ -12,24 +12,49 @@ with figure as not materialized (
   where (:indicator = '' or indicator like '%' || :indicator || '%' or indicator_en like '%' || :indicator || '%')
     and (:theme = '' or theme_key = :theme or theme like '%' || :theme || '%')
     and (:area = '' or area like '%' || :area || '%')
+),
+matching_areas as materialized (
+  select area, figures from agg_figure_areas
+  where :area <> '' and rowid in (select rowid from agg_figure_areas_area_trigram where area like '%' || :area || '%')
+),
+-- The way in, chosen once from the parameters alone: a document's figures; else the figures of the areas the area
+-- word matches, if there are few enough of them to sort (the counts are the build's); else the figures of the themes
+-- asked for; else a walk through every figure in indicator order (quick when the words match many figures, which is
+-- when the other ways are slow; a word for the indicator alone that matches few figures has no index to go by, so
+-- that walk reads them all). Each way stops once a page is full; the ways not chosen have a limit of 0, which SQLite
+-- checks before reading a row.
+way as materialized (
+  select case
+    when :document <> '' then 'document'
+    when :area <> '' and (select coalesce(sum(figures), 0) from matching_areas) <= 50000 then 'area'
+    when :theme <> '' then 'theme'
+    else 'walk'
+  end as chosen
 )
 select indicator, indicator_en, qualifier, value, unit, period_start, period_end, reference_date, area,
        document, theme, partner, source_publisher, source_date, source_url, notes, specification_id
 from (
-  -- One branch per way in, chosen by the first parameter set (document, else indicator, else theme, else area),
-  -- each reading its own index in the order asked or sorting only its matches; the other branches stop at once.
-  -- The indicator branch walks the figures in indicator order and stops after the rows a page shows.
-  select * from figure where :document <> '' and document_id = :document
+  select * from (
+    select * from figure where document_id = :document
+    order by indicator, area, reference, source_date
+    limit (select iif(chosen = 'document', ${page_rows}, 0) from way))
   union all
-  select * from figure where :document = '' and (:indicator <> '' or :theme = '' and :area = '')
+  select * from (
+    select * from figure where area in (select area from matching_areas)
+    order by indicator, area, reference, source_date
+    limit (select iif(chosen = 'area', ${page_rows}, 0) from way))
   union all
-  select * from figure where :document = '' and :indicator = '' and :theme <> '' and specification_id in (
-    select id from specifications where theme_id in (
-      select id from themes where theme_key = :theme
-         or rowid in (select rowid from themes_name_nl_trigram where name_nl like '%' || :theme || '%')))
+  select * from (
+    select * from figure where specification_id in (
+      select id from specifications where theme_id in (
+        select id from themes where theme_key = :theme
+           or rowid in (select rowid from themes_name_nl_trigram where name_nl like '%' || :theme || '%')))
+    order by indicator, area, reference, source_date
+    limit (select iif(chosen = 'theme', ${page_rows}, 0) from way))
   union all
-  select * from figure where :document = '' and :indicator = '' and :theme = '' and :area <> '' and area in (
-    select area from agg_figure_areas
-    where rowid in (select rowid from agg_figure_areas_area_trigram where area like '%' || :area || '%'))
-  order by indicator, area, reference, source_date
+  select * from (
+    select * from figure
+    order by indicator, area, reference, source_date
+    limit (select iif(chosen = 'walk', ${page_rows}, 0) from way))
 )
+order by indicator, area, reference, source_date

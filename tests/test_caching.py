@@ -206,6 +206,7 @@ def _rebuilt_site_with(db_path: Path, tmp_path: Path, package, *, query_sql: tup
     site_root = tmp_path / "site"
     shutil.copytree(ROOT / "queries", site_root / "queries")
     shutil.copy(ROOT / "metadata.yml", site_root / "metadata.yml")
+    shutil.copy(ROOT / "settings.json", site_root / "settings.json")
     if query_sql:
         name, sql = query_sql
         path = site_root / "queries" / f"{name}.sql"

@@ -25,7 +25,7 @@ from loaders.build import build, sort_columns
 from loaders.queries import load_queries
 from loaders.schema import PROJECT_ROOT, Package
 from loaders.server import configured_datasette
-from loaders.site import DATABASE
+from loaders.site import DATABASE, settings
 from loaders.site_files import site_file_paths, write_site_files
 from plugins.home_page import GAPS_SHOWN
 
@@ -192,6 +192,9 @@ LIVE_COLUMNS = {"places_map": ["place", "projects"], "promised_vs_reported": ["k
 # their sort keys.
 TIES = {"figures": lambda row: (row["indicator"], row["area"], row["reference_date"] or row["period_start"] or "",
                                 row["source_date"])}
+# Questions that stop each way in once a page is full (`${page_rows}`): their answer is the live SQL's first rows.
+PAGE_ROWS = int(settings(PROJECT_ROOT)["max_returned_rows"]) + 1
+STOPS_AT_A_PAGE = {"figures"}
 
 
 def _parameter_values(conn: sqlite3.Connection) -> dict[str, list[str]]:
@@ -224,9 +227,16 @@ def test_queries_on_build_time_tables_answer_as_the_live_sql(generated_db: Path,
         columns = LIVE_COLUMNS.get(name) or (list(built[0]) if built else [])
         answer = [tuple(row[c] for c in columns) for row in built]
         expected = [tuple(row) for row in live]
+        cut = name in STOPS_AT_A_PAGE and len(expected) > PAGE_ROWS
+        if cut:
+            expected = expected[:PAGE_ROWS]
         if name in TIES:
             keys = TIES[name]
             assert [keys(row) for row in built] == [keys(dict(zip(columns, row, strict=True))) for row in expected]
+            if cut:  # rows that tie with the last row shown may be any of them
+                last = keys(dict(zip(columns, expected[-1], strict=True)))
+                answer, expected = ([r for r in rows if keys(dict(zip(columns, r, strict=True))) != last]
+                                    for rows in (answer, expected))
             answer, expected = sorted(answer, key=repr), sorted(expected, key=repr)
         assert answer == expected, (name, params)
     assert any(conn.execute(LIVE[name], {p: "" for p in names}).fetchall()), f"{name}: no rows to compare"

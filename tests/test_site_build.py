@@ -93,6 +93,7 @@ def test_a_broken_query_file_stops_the_build_naming_the_file(tmp_path: Path, pac
     """The metadata is made before the database is replaced, so a broken header costs nothing built."""
     shutil.copytree(PROJECT_ROOT / QUERIES_DIR, tmp_path / QUERIES_DIR)
     shutil.copy(PROJECT_ROOT / "metadata.yml", tmp_path / "metadata.yml")
+    shutil.copy(PROJECT_ROOT / "settings.json", tmp_path / "settings.json")
     (tmp_path / QUERIES_DIR / "broken.sql").write_text("-- title: [unclosed\nselect 1\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"queries/broken\.sql:1: the `-- ` header is not valid YAML"):
         site_metadata(package, tmp_path)
@@ -100,8 +101,10 @@ def test_a_broken_query_file_stops_the_build_naming_the_file(tmp_path: Path, pac
 
 def test_an_unknown_part_stops_the_build_naming_the_file(tmp_path: Path) -> None:
     shutil.copytree(PROJECT_ROOT / QUERIES_DIR, tmp_path / QUERIES_DIR)
+    shutil.copy(PROJECT_ROOT / "settings.json", tmp_path / "settings.json")
     (tmp_path / QUERIES_DIR / "typo.sql").write_text("-- title: t\nselect 1 where ${in_municipalty}\n")
-    with pytest.raises(ValueError, match=r"queries/typo\.sql: \$\{in_municipalty\} is neither the database nor a part"):
+    with pytest.raises(ValueError,
+                       match=r"queries/typo\.sql: \$\{in_municipalty\} is not the database, page_rows or a part"):
         load_queries(tmp_path)
 
 
