@@ -272,12 +272,13 @@ def test_the_second_municipality_builds_with_the_code_of_main_unchanged(tmp_path
     base = _base_of_main()
     if base is None:
         pytest.skip("needs git and a main branch to compare with")
-    # Everything the build reads, as far as main had it then (metadata.yml, queries/ and charts.yml became build
-    # inputs later).
+    # Everything the build reads, as far as main had it then (metadata.yml, queries/, charts.yml and settings.json
+    # became build inputs later; the saved questions read max_returned_rows from settings.json).
     at_base = set(subprocess.run(["git", "-C", str(PROJECT_ROOT), "ls-tree", "--name-only", base], check=True,
                                  capture_output=True, text=True).stdout.split())
     inputs = [name for name in ("loaders", "datapackage.yaml", "publication.yaml", "LICENSE-DATA.md", "README.md",
-                                "CITATION.cff", "metadata.yml", "queries", "charts.yml") if name in at_base]
+                                "CITATION.cff", "metadata.yml", "queries", "charts.yml", "settings.json")
+              if name in at_base]
     archive = subprocess.run(["git", "-C", str(PROJECT_ROOT), "archive", base, "--", *inputs],
                              check=True, capture_output=True).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
