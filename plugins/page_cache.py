@@ -17,9 +17,11 @@ after that.
   computed in full and not served from the store; so is a conditional request (If-None-Match), which the layers
   outside answer with 304.
 - One answer per URL at a time: while a page is being built, other requests for the same key wait for it and are
-  served the stored bytes, so a burst of visitors (or a script) on one expensive URL costs one computation, not
-  one per request (what nginx's `proxy_cache_lock` does in front). If that answer is not kept (an error, or too
-  large), the waiting requests compute their own; if its client left first, one of them builds it instead.
+  sent the same bytes, so a burst of visitors (or a script) on one expensive URL costs one computation, not one
+  per request (what nginx's `proxy_cache_lock` does in front). That holds for an error too (a query over the time
+  limit), which is sent to the requests that waited but not kept for later ones; an answer too large to hold is
+  computed by each waiting request itself; if the first client left before its answer was done, one of the
+  waiting requests builds it instead.
 
 The store belongs to the Datasette instance, not to one ASGI app.
 """
@@ -84,6 +86,8 @@ class Flight:
     def __init__(self) -> None:
         self.done = asyncio.Event()
         self.completed = False
+        # The answer as it was sent, for the requests that waited for it; None when it was too large to hold.
+        self.answer: list[Message] | None = None
 
 
 _stores: weakref.WeakKeyDictionary[Any, Store] = weakref.WeakKeyDictionary()
@@ -118,7 +122,7 @@ def cacheable_request(scope: Scope) -> bool:
     return b"_stream" not in (scope.get("query_string") or b"")
 
 
-async def _send_stored(messages: list[Message], send: Send) -> None:
+async def _send_all(messages: list[Message], send: Send) -> None:
     for message in messages:
         await send(message)
 
@@ -136,12 +140,14 @@ def wrap(app: ASGIApp, store: Store) -> ASGIApp:
                 await _lead(app, store, key, scope, receive, send)
                 return
             await flight.done.wait()
-            if flight.completed and store.get(key) is None:
-                await app(scope, receive, send)  # built but not kept (an error, too large): compute this one
+            if flight.answer is not None:
+                await _send_all(flight.answer, send)  # kept or not (an error), the same answer
+                return
+            if flight.completed:
+                await app(scope, receive, send)  # too large to hold: compute this one
                 return
             # Otherwise its client left before the end: look again, and build it if nobody else has started.
-        for message in stored:
-            await send(message)
+        await _send_all(stored, send)
 
     return cached
 
@@ -150,15 +156,17 @@ async def _lead(app: ASGIApp, store: Store, key: Key, scope: Scope, receive: Rec
     flight = Flight()
     store.building[key] = flight
     try:
-        await _build(app, store, key, scope, receive, send)
+        flight.answer = await _build(app, store, key, scope, receive, send)
         flight.completed = True
     finally:
         del store.building[key]
         flight.done.set()
 
 
-async def _build(app: ASGIApp, store: Store, key: Key, scope: Scope, receive: Receive, send: Send) -> None:
-    """Compute the answer, send it, and keep it if it is a complete, successful, bounded one."""
+async def _build(app: ASGIApp, store: Store, key: Key, scope: Scope, receive: Receive,
+                 send: Send) -> list[Message] | None:
+    """Compute the answer and send it; keep it if it is a successful one. Return it if it is complete, bounded and
+    sets no cookie (for the requests that waited for it), else None."""
     recorded: list[Message] = []
     size = [0]
 
@@ -173,8 +181,11 @@ async def _build(app: ASGIApp, store: Store, key: Key, scope: Scope, receive: Re
     headers = {name.lower() for name, _ in start.get("headers", [])}
     complete = bool(recorded) and recorded[-1].get("type") == "http.response.body" \
         and not recorded[-1].get("more_body", False) and size[0] <= store.max_entry_bytes
-    if start.get("status") == 200 and b"set-cookie" not in headers and complete:
+    if not complete or b"set-cookie" in headers:
+        return None
+    if start.get("status") == 200:
         store.put(key, recorded)
+    return recorded
 
 
 @hookimpl

@@ -132,15 +132,28 @@ async def test_a_burst_on_one_url_computes_it_once() -> None:
     assert inner.started == 2
 
 
-async def test_waiting_requests_compute_their_own_when_the_answer_is_not_kept() -> None:
+async def test_an_error_goes_to_the_requests_that_waited_and_is_not_kept() -> None:
     inner = CountingApp(status=500)
     app = wrap(inner, Store())
+    burst = [asyncio.create_task(_get(app, _scope())) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    inner.release.set()
+    answers = await asyncio.gather(*burst)
+    assert inner.started == 1 and all(a[0]["status"] == 500 and a[-1]["body"] == b"answer 1" for a in answers)
+    later = await _get(app, _scope())
+    assert inner.started == 2 and later[-1]["body"] == b"answer 2"  # not kept: the next request computes again
+
+
+async def test_requests_that_waited_compute_their_own_when_the_answer_is_too_large_to_hold() -> None:
+    inner = CountingApp()
+    app = wrap(inner, Store(max_entry_bytes=4))
     burst = [asyncio.create_task(_get(app, _scope())) for _ in range(3)]
     await asyncio.sleep(0.01)
     assert inner.started == 1
     inner.release.set()
     answers = await asyncio.gather(*burst)
-    assert inner.started == 3 and all(a[0]["status"] == 500 for a in answers)
+    assert inner.started == 3
+    assert sorted(a[-1]["body"] for a in answers) == [b"answer 1", b"answer 2", b"answer 3"]
 
 
 async def test_when_the_first_client_leaves_a_waiting_request_builds_the_page() -> None:
