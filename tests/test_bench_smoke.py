@@ -3,12 +3,18 @@ the benchmark runs end to end at scale 2 (python -m bench.run --smoke) in every 
 
 from __future__ import annotations
 
+import contextlib
+import math
 import re
+from pathlib import Path
 
 import pytest
 
 from bench import run
 from bench.generate import Language
+from bench.plans import connect
+from bench.question_sweep import report, sweep, values
+from bench.serving import saved_queries
 from loaders.schema import Package
 
 ENOUGH = 3_000
@@ -101,3 +107,15 @@ def test_side_by_side_sections_say_how_busy_the_machine_was(module: str) -> None
     text = section(measured)
     assert "Machine: Some CPU, 2 cores" in text
     assert "before: 1.00, 2.00, 3.00; after: 4.00, 5.00, 6.00." in text
+
+
+def test_the_question_sweep_asks_every_question_with_every_combination(db_path: Path) -> None:
+    results = sweep(db_path, limit_s=30)
+    questions = {name: query.get("params", []) for name, query in saved_queries().items()}
+    assert {name for _, name, _, _ in results} == set(questions)
+    with contextlib.closing(connect(db_path)) as conn:
+        expected = sum(math.prod(len(values(p, conn)) for p in params) for params in questions.values())
+    assert len(results) == expected
+    # On the shipped data every combination answers: none stopped or failed.
+    assert all(rows is not None for _, _, _, rows in results)
+    assert f"{expected} combinations of {len(questions)} questions; 0 over" in report(results, 30)
