@@ -162,7 +162,8 @@ def smoke(scale: int = 2) -> int:
         if built != counts:
             log(f"smoke: the database holds {built}, the generator wrote {counts}")
             return 1
-        report = "\n".join(loader_section({"loader": [result]}))
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        report = "\n".join(loader_section({"loader": [result], "date": now}))
         log(f"smoke: {sum(counts.values()):,} rows generated, validated, built and benchmarked\n{report}")
     return 0
 
@@ -215,7 +216,7 @@ def loader_section(r: dict[str, Any]) -> list[str]:
             "same CSVs with `sqlite-utils insert --csv`, one call per table, no checks, no indexes, run right after "
             "the build on the same files. CPU = user + system time of the child (less sensitive to a busy "
             "machine than wall time). Peak memory = the child's own maximum RSS (wait4).", "",
-            f"Measured {r.get('loader_date') or r['date']}.", "",
+            f"Measured {r.get('loader_date') or r.get('date')}.", "",
             *([f"Loader figures for scale {', '.join(str(x['scale']) for x in r['loader'] if x.get('reused'))} "
                "come from an earlier `bench.run` on the same data (`--reuse-loader`), same machine, same day.", ""]
               if any(x.get("reused") for x in r["loader"]) else []),
