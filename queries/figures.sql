@@ -20,9 +20,9 @@ matching_areas as materialized (
 -- The way in, chosen once from the parameters alone: a document's figures; else the figures of the areas the area
 -- word matches, if there are few enough of them to sort (the counts are the build's); else the figures of the themes
 -- asked for; else a walk through every figure in indicator order (quick when the words match many figures, which is
--- when the other ways are slow; a word for the indicator alone that matches few figures has no index to go by, so
--- that walk reads them all). Each way stops once a page is full; the ways not chosen have a limit of 0, which SQLite
--- checks before reading a row.
+-- when the other ways are slow; for a word that matches few figures it reads every entry of the index, which holds
+-- both names of the indicator, and only the matching rows). Each way stops once a page is full; the ways not chosen
+-- have a limit of 0, which SQLite checks before reading a row.
 way as materialized (
   select case
     when :document <> '' then 'document'
