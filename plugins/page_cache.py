@@ -21,7 +21,8 @@ after that.
   per request (what nginx's `proxy_cache_lock` does in front). That holds for an error too (a query over the time
   limit), which is sent to the requests that waited but not kept for later ones; an answer too large to hold is
   computed by each waiting request itself; if the first client left before its answer was done, one of the
-  waiting requests builds it instead.
+  waiting requests builds it instead. The waiting requests get the answer once it is made, not once the first
+  client has read it, so a client that reads slowly cannot hold them.
 
 The store belongs to the Datasette instance, not to one ASGI app.
 """
@@ -155,18 +156,25 @@ def wrap(app: ASGIApp, store: Store) -> ASGIApp:
 async def _lead(app: ASGIApp, store: Store, key: Key, scope: Scope, receive: Receive, send: Send) -> None:
     flight = Flight()
     store.building[key] = flight
+
+    def finish(answer: list[Message] | None, completed: bool) -> None:
+        if not flight.done.is_set():
+            flight.answer, flight.completed = answer, completed
+            del store.building[key]
+            flight.done.set()
+
     try:
-        flight.answer = await _build(app, store, key, scope, receive, send)
-        flight.completed = True
+        await _build(app, store, key, scope, receive, send, finish)
+        finish(None, True)  # ran to the end without an answer to share: too large to hold
     finally:
-        del store.building[key]
-        flight.done.set()
+        finish(None, False)  # its client left, or it failed: one of the waiting requests builds it
 
 
-async def _build(app: ASGIApp, store: Store, key: Key, scope: Scope, receive: Receive,
-                 send: Send) -> list[Message] | None:
-    """Compute the answer and send it; keep it if it is a successful one. Return it if it is complete, bounded and
-    sets no cookie (for the requests that waited for it), else None."""
+async def _build(app: ASGIApp, store: Store, key: Key, scope: Scope, receive: Receive, send: Send,
+                 finish: Callable[[list[Message] | None, bool], None]) -> None:
+    """Compute the answer and send it. Once its last part is made, and before that part is sent, keep it if it is
+    a successful one and hand it to the requests that waited (if it is complete, bounded and sets no cookie): they
+    need not wait for the first client to read it, which a client that reads slowly could make last minutes."""
     recorded: list[Message] = []
     size = [0]
 
@@ -174,14 +182,19 @@ async def _build(app: ASGIApp, store: Store, key: Key, scope: Scope, receive: Re
         if size[0] <= store.max_entry_bytes:
             recorded.append(message)
             size[0] += len(message.get("body", b""))
+        if message.get("type") == "http.response.body" and not message.get("more_body", False):
+            finish(_shareable(store, key, recorded, size[0]), True)
         await send(message)
 
     await app(scope, receive, recording_send)
+
+
+def _shareable(store: Store, key: Key, recorded: list[Message], size: int) -> list[Message] | None:
+    """The whole answer if it can go to other requests (kept too if it is a 200), else None."""
     start = recorded[0] if recorded else {}
     headers = {name.lower() for name, _ in start.get("headers", [])}
-    complete = bool(recorded) and recorded[-1].get("type") == "http.response.body" \
-        and not recorded[-1].get("more_body", False) and size[0] <= store.max_entry_bytes
-    if not complete or b"set-cookie" in headers:
+    if size > store.max_entry_bytes or not recorded or recorded[-1].get("more_body", False) \
+            or b"set-cookie" in headers:
         return None
     if start.get("status") == 200:
         store.put(key, recorded)

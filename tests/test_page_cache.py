@@ -132,6 +132,28 @@ async def test_a_burst_on_one_url_computes_it_once() -> None:
     assert inner.started == 2
 
 
+async def test_requests_that_waited_do_not_wait_for_the_first_client_to_read_the_answer() -> None:
+    inner = CountingApp()
+    app = wrap(inner, Store())
+    never = asyncio.Event()
+
+    async def slow_reader(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            await never.wait()  # a client that does not read: its send never returns
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request"}
+
+    first = asyncio.create_task(app(_scope(), receive, slow_reader))
+    await asyncio.sleep(0.01)
+    waiting = [asyncio.create_task(_get(app, _scope())) for _ in range(3)]
+    await asyncio.sleep(0.01)
+    inner.release.set()
+    answers = await asyncio.wait_for(asyncio.gather(*waiting), timeout=5)
+    assert inner.started == 1 and {a[-1]["body"] for a in answers} == {b"answer 1"}
+    first.cancel()
+
+
 async def test_an_error_goes_to_the_requests_that_waited_and_is_not_kept() -> None:
     inner = CountingApp(status=500)
     app = wrap(inner, Store())
