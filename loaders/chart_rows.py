@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,13 @@ TABLE = "chart_rows"
 def chart_definitions(root: Path = PROJECT_ROOT) -> list[dict[str, Any]]:
     """The charts of charts.yml, as written."""
     return list(load_yaml((root / CHARTS_FILE).read_text(encoding="utf-8"))["charts"])
+
+
+@cache
+def served_charts_by_query() -> dict[str, dict[str, Any]]:
+    """The project's charts by the saved question each draws, read once per process (for plugins: charts.yml is
+    part of the deployment)."""
+    return {chart["query"]: chart for chart in chart_definitions()}
 
 
 def top_sql(chart: dict[str, Any], sql: str) -> str:

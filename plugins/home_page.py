@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from datasette import hookimpl
 
-from loaders.chart_rows import chart_definitions
+from loaders.chart_rows import served_charts_by_query
 from loaders.datapackage_zip import ZIP_NAME
 from loaders.publication import licence_label
 from loaders.queries import served_queries
@@ -15,12 +14,6 @@ from loaders.schema import served_package
 from loaders.site import DATABASE
 
 GAPS_SHOWN = 30
-
-
-@cache
-def charted_questions() -> dict[str, str]:
-    """Saved question -> the slug of the chart that draws it (charts.yml, read once: part of the deployment)."""
-    return {c["query"]: c["slug"] for c in chart_definitions()}
 
 
 async def home_vars(datasette: Any) -> dict[str, Any]:
@@ -53,14 +46,14 @@ async def home_vars(datasette: Any) -> dict[str, Any]:
     # From queries/ as loaded for the build, not from Datasette's metadata API, which Datasette 1.0 changes.
     queries = served_queries()
     # A question that is also drawn as a chart (charts.yml) links to its chart page as well.
-    charted = charted_questions()
+    charted = served_charts_by_query()
     return {
         "home": {
             "gaps": [dict(r) for r in gaps.rows],
             "gaps_total": gaps_total,
             "municipalities": [dict(r) for r in municipalities.rows],
             "counts": [dict(r) for r in counts.rows],
-            "queries": [{"name": name, "title": q.get("title", name), "chart": charted.get(name)}
+            "queries": [{"name": name, "title": q.get("title", name), "chart": (charted.get(name) or {}).get("slug")}
                         for name, q in queries.items()],
             "zip_name": ZIP_NAME,
             "database": DATABASE,

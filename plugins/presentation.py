@@ -16,7 +16,7 @@ from typing import Any
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-from loaders.chart_rows import chart_definitions
+from loaders.chart_rows import served_charts_by_query
 from loaders.schema import served_package
 from loaders.views import view_definitions
 
@@ -32,12 +32,6 @@ def halves(text: Any) -> tuple[str, str]:
             dutch, english = value.split(separator, 1)
             return dutch.strip(), english.strip()
     return value.strip(), ""
-
-
-@cache
-def charts_by_query() -> dict[str, dict[str, Any]]:
-    """charts.yml by the saved question each chart draws."""
-    return {c["query"]: c for c in chart_definitions()}
 
 
 @hookimpl
@@ -92,6 +86,6 @@ def source_items(rows: Iterable[Any], columns: list[str]) -> Markup:
 
 @hookimpl
 def extra_template_vars() -> dict[str, Any]:
-    return {"chart_for_query": lambda name: charts_by_query().get(name or ""),
+    return {"chart_for_query": lambda name: served_charts_by_query().get(name or ""),
             "table_title": lambda name: table_titles().get(name, name),
             "source_items": source_items}
