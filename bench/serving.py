@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from loaders.queries import load_queries
+from loaders.queries import load_queries, page_rows
 from loaders.schema import PROJECT_ROOT, Package
 from loaders.site import DATABASE
 from loaders.yaml_files import load_yaml
@@ -47,7 +47,7 @@ from .common import (
 )
 
 DB = DATABASE
-MAX_ROWS = 1000  # settings.json max_returned_rows
+MAX_ROWS = page_rows() - 1  # settings.json max_returned_rows
 FLOOR_LIMIT_S = 10.0
 # Sensible values for saved-query parameters by name; a parameter not listed here is left empty
 # (which the saved queries treat as "everything").

@@ -94,13 +94,17 @@ def _substituted(value: Any, names: dict[str, str], source: str) -> Any:
     return value
 
 
+def page_rows(root: Path = PROJECT_ROOT) -> int:
+    """The rows a saved question's page can show (max_returned_rows in settings.json) and one more: Datasette asks
+    for that many to know whether the answer goes on."""
+    return int(settings(root)["max_returned_rows"]) + 1
+
+
 def load_queries(root: Path = PROJECT_ROOT) -> dict[str, dict[str, Any]]:
     """name -> canned query, in file-name order, with `${database}` and the parts filled in."""
     folder = root / QUERIES_DIR
-    # `${page_rows}`: the rows a question's page can show and one more (Datasette asks for that many to know whether
-    # the answer goes on), for a question that stops each of its ways in once a page is full.
-    page_rows = str(int(settings(root)["max_returned_rows"]) + 1)
-    names = {**load_parts(root), "database": DATABASE, "page_rows": page_rows}
+    # `${page_rows}`, for a question that stops each of its ways in once a page is full.
+    names = {**load_parts(root), "database": DATABASE, "page_rows": str(page_rows(root))}
     queries = {}
     for path in sorted(folder.glob("*.sql")):
         source = f"{QUERIES_DIR}/{path.name}"

@@ -22,10 +22,10 @@ import pytest
 from bench.generate import GROWTH, generate
 from bench.plans import connect, page_queries, scans
 from loaders.build import build, sort_columns
-from loaders.queries import load_queries
+from loaders.queries import load_queries, page_rows
 from loaders.schema import PROJECT_ROOT, Package
 from loaders.server import configured_datasette
-from loaders.site import DATABASE, settings
+from loaders.site import DATABASE
 from loaders.site_files import site_file_paths, write_site_files
 from plugins.home_page import GAPS_SHOWN
 
@@ -193,7 +193,7 @@ LIVE_COLUMNS = {"places_map": ["place", "projects"], "promised_vs_reported": ["k
 TIES = {"figures": lambda row: (row["indicator"], row["area"], row["reference_date"] or row["period_start"] or "",
                                 row["source_date"])}
 # Questions that stop each way in once a page is full (`${page_rows}`): their answer is the live SQL's first rows.
-PAGE_ROWS = int(settings(PROJECT_ROOT)["max_returned_rows"]) + 1
+PAGE_ROWS = page_rows()
 STOPS_AT_A_PAGE = {"figures"}
 
 
