@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bench.plans import connect
 from bench.serving import PARAMS, saved_queries
+from loaders.queries import page_rows
 from loaders.schema import PROJECT_ROOT
 from loaders.site import settings
 
@@ -37,7 +38,7 @@ def values(name: str, conn: sqlite3.Connection) -> list[str]:
 
 def sweep(db: Path, limit_s: float) -> list[tuple[float, str, dict[str, str], int | None]]:
     """(seconds or inf when stopped, question, parameters, rows read or None) for every combination."""
-    page_rows = int(settings(PROJECT_ROOT)["max_returned_rows"]) + 1
+    rows_asked = page_rows()
     conn = connect(db)
     out = []
     for name, query in saved_queries().items():
@@ -48,9 +49,11 @@ def sweep(db: Path, limit_s: float) -> list[tuple[float, str, dict[str, str], in
             conn.set_progress_handler(lambda end=deadline: int(time.monotonic() > end), 10_000)
             started = time.monotonic()
             try:
-                rows: int | None = len(conn.execute(query["sql"], params).fetchmany(page_rows))
+                rows: int | None = len(conn.execute(query["sql"], params).fetchmany(rows_asked))
                 seconds = time.monotonic() - started
-            except Exception:  # interrupted at the limit (or an error, shown as such)
+            except sqlite3.OperationalError as error:
+                if "interrupted" not in str(error):
+                    raise  # a question that fails is not slow: say which, with its parameters
                 rows, seconds = None, float("inf")
             out.append((seconds, name, params, rows))
     conn.set_progress_handler(None, 0)
