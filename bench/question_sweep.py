@@ -52,8 +52,8 @@ def sweep(db: Path, limit_s: float) -> list[tuple[float, str, dict[str, str], in
                 rows: int | None = len(conn.execute(query["sql"], params).fetchmany(rows_asked))
                 seconds = time.monotonic() - started
             except sqlite3.OperationalError as error:
-                if "interrupted" not in str(error):
-                    raise  # a question that fails is not slow: say which, with its parameters
+                if "interrupted" not in str(error):  # a question that fails is not slow: say which, and how
+                    raise RuntimeError(f"{name} with {params}: {error}") from error
                 rows, seconds = None, float("inf")
             out.append((seconds, name, params, rows))
     conn.set_progress_handler(None, 0)
