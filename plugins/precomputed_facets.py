@@ -10,6 +10,11 @@ filter on a text facet column with few values (`?kind=...`: such a filter keeps 
 anything else (other filters, a search, a column the build did not count, a Datasette whose facet SQL reads
 differently) runs Datasette's own query through the column's index, bounded by facet_time_limit_ms as before.
 The result is the same list in the same order: count descending, then value.
+
+The facets the schema declares belong to the table page a person reads. An answer for a program or a download
+(`.json`, `.excel`, any other format; Datasette's own CSV already skips facets) carries only the facets it asks for
+with `?_facet=`, as Datasette 1.0 does (its JSON has facets only on request): the toggle links of every value (about
+70 on `documents.json`) that no program reads took up to a third of a JSON page's time.
 """
 
 from __future__ import annotations
@@ -158,7 +163,28 @@ def without_keyset(sql: str, params: dict[str, Any], pks: list[str]) -> tuple[st
     return kept_sql, {name: value for name, value in params.items() if name not in used}
 
 
-class PrecomputedColumnFacet(ColumnFacet):  # type: ignore[misc]
+class SchemaFacetsOnPagesOnly:
+    """Mixed into each facet class: the schema's facets (source "metadata") only on the HTML page; `?_facet=`
+    (source "request") everywhere."""
+
+    request: Any
+
+    def get_configs(self) -> list[dict[str, Any]]:
+        configs: list[dict[str, Any]] = super().get_configs()  # type: ignore[misc]
+        if self.request is None or self.request.url_vars.get("format") is None:
+            return configs
+        return [config for config in configs if config["source"] != "metadata"]
+
+
+class PageDateFacet(SchemaFacetsOnPagesOnly, DateFacet):  # type: ignore[misc]
+    """Datasette's date facet, with the schema's date facets on the HTML page only."""
+
+
+class PageArrayFacet(SchemaFacetsOnPagesOnly, ArrayFacet):  # type: ignore[misc]
+    """Datasette's array facet, with the schema's array facets on the HTML page only."""
+
+
+class PrecomputedColumnFacet(SchemaFacetsOnPagesOnly, ColumnFacet):  # type: ignore[misc]
     """Datasette's column facet, with the counts of an unfiltered page, or of a page filtered on one facet
     column with few values, read from the build; on a later page of a table, over the whole selection as on the
     first page."""
@@ -227,7 +253,7 @@ class PrecomputedColumnFacet(ColumnFacet):  # type: ignore[misc]
 
 @hookimpl
 def register_facet_classes() -> list[type]:
-    classes: list[type] = [PrecomputedColumnFacet, DateFacet]
+    classes: list[type] = [PrecomputedColumnFacet, PageDateFacet]
     if detect_json1():
-        classes.append(ArrayFacet)
+        classes.append(PageArrayFacet)
     return classes

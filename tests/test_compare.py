@@ -197,10 +197,10 @@ async def test_which_agreement_parts_are_missing_where(ds: Datasette, conn: sqli
 @pytest.mark.parametrize("view", ["agreements_overview", "specifications_overview", "document_partners_overview",
                                   "coverage_overview"])
 async def test_every_overview_facets_on_municipality(ds: Datasette, view: str) -> None:
-    data = (await ds.client.get(f"/{DB}/{view}.json?_size=0")).json()
-    facet = data["facet_results"]["results"]["municipality"] if "results" in data["facet_results"] \
-        else data["facet_results"]["municipality"]
-    assert {FIRST, SECOND} <= {f["value"] for f in facet["results"]}, view
+    page = html.unescape((await ds.client.get(f"/{DB}/{view}?_size=0")).text)  # the page's own facets
+    facet = page[page.index('id="facet-municipality"'):]
+    facet = facet[:facet.index("</ul>")]
+    assert FIRST in facet and SECOND in facet, view
     filtered = (await ds.client.get(f"/{DB}/{view}.json?_shape=array&municipality={SECOND}")).json()
     assert filtered and {r["municipality"] for r in filtered} == {SECOND}
 

@@ -4,6 +4,7 @@ slower than bare Datasette (issue #16) are done once per process. Each test fail
 from __future__ import annotations
 
 import builtins
+import re
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from datasette.plugins import pm
 from datasette.utils import PrefixedUrlString
 
 from loaders.publication import BASE_URL_ENV, served_publication
+from loaders.schema import Package
 
 DB = "prestatieafspraken"
 FRESH = {"Cache-Control": "no-cache"}  # computed in full, not answered from plugins/page_cache.py's store
@@ -56,22 +58,49 @@ async def test_a_signed_in_actor_is_still_checked_in_full(ds: Datasette, monkeyp
     assert len(calls) == 2
 
 
-async def test_facets_the_build_counted_are_read_once_per_process(ds: Datasette,
+def schema_facets(package: Package, table: str) -> str:
+    """The query string that asks a JSON answer for the facets the schema gives the table's page."""
+    fields = [f.name for f in package.resource(table).fields if f.facet]
+    assert fields, f"{table} has facets in the schema"
+    return "&".join(f"_facet={name}" for name in fields)
+
+
+async def test_facets_the_build_counted_are_read_once_per_process(ds: Datasette, package: Package,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """An unfiltered page's facets and their labels: no SQL at all after the first request."""
-    first = await ds.client.get(f"/{DB}/agreements.json", headers=FRESH)
+    path = f"/{DB}/agreements.json?{schema_facets(package, 'agreements')}"
+    first = await ds.client.get(path, headers=FRESH)
     statements = Statements(ds, monkeypatch)
-    again = await ds.client.get(f"/{DB}/agreements.json", headers=FRESH)
+    again = await ds.client.get(path, headers=FRESH)
     assert again.json()["facet_results"] == first.json()["facet_results"]
-    assert first.json()["facet_results"], "agreements has default facets"
+    assert len(first.json()["facet_results"]) == path.count("_facet=")
     assert not [s for s in statements.sql if "facet_counts" in s or " where id in (" in s], statements.sql
 
 
 async def test_facet_links_follow_the_visitors_host(ds: Datasette) -> None:
     """The toggle links are built without urljoin, but still on the address the visitor used."""
-    response = await ds.client.get(f"/{DB}/agreements.json", headers={**FRESH, "x-forwarded-host": "data.example"})
+    response = await ds.client.get(f"/{DB}/agreements.json?_facet=kind&_facet=theme_id",
+                                   headers={**FRESH, "x-forwarded-host": "data.example"})
     urls = [v["toggle_url"] for f in response.json()["facet_results"].values() for v in f["results"]]
     assert urls and all(u.startswith(f"http://data.example/{DB}/agreements.json?") for u in urls)
+
+
+@pytest.mark.parametrize("table", ["agreements", "documents", "specifications"])
+async def test_the_schemas_facets_are_on_the_page_and_in_json_only_when_asked(ds: Datasette, package: Package,
+                                                                              table: str) -> None:
+    """The table page shows every facet the schema declares; its JSON (for programs, like Datasette 1.0's) has
+    none unless it asks with `?_facet=`, and then the same counts as the page."""
+    fields = [f.name for f in package.resource(table).fields if f.facet]
+    page = (await ds.client.get(f"/{DB}/{table}", headers=FRESH)).text
+    assert all(f'id="facet-{name}' in page for name in fields), fields
+    plain = (await ds.client.get(f"/{DB}/{table}.json", headers=FRESH)).json()
+    assert plain["facet_results"] == {} and plain["rows"]
+    asked = (await ds.client.get(f"/{DB}/{table}.json?_facet={fields[0]}", headers=FRESH)).json()
+    assert list(asked["facet_results"]) == [fields[0]]
+    counts = [v["count"] for v in asked["facet_results"][fields[0]]["results"]]
+    section = page[page.index(f'id="facet-{fields[0]}'):]
+    section = section[:section.index("</ul>")]
+    assert counts and re.findall(r"</a> ([0-9.]+)</li>", section) == [f"{n:,}".replace(",", ".") for n in counts]
 
 
 def test_url_strings_do_not_list_the_methods_of_str_on_every_access(ds: Datasette,
