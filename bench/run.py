@@ -363,8 +363,12 @@ def serving_section(r: dict[str, Any]) -> list[str]:
     load = ", ".join(f"{x:.2f}" for x in s.get("load_average_before", []))
     load_after = ", ".join(f"{x:.2f}" for x in s.get("load_average_after", []))
     out = [f"## Serving at scale {r['serving_scale']:,}", "",
-           f"wrk, {t:g} s per request and target, the three targets back to back per request, at 1 connection and "
-           f"at {s['concurrency']}. **ours** = `prestatieafspraken serve` (metadata, plugins, templates, "
+           f"wrk, {t:g} s per request and target, at 1 connection and at {s['concurrency']}. "
+           + ("Per request ours and bare take turns, ours, bare, bare, ours, each for half the time (percentiles: "
+              "the two halves' weighted by their requests), so that a machine growing busier or quieter weighs on "
+              "both alike; then sqlite3. " if s.get("seconds_c1") else
+              "The three targets back to back per request. ") +
+           "**ours** = `prestatieafspraken serve` (metadata, plugins, templates, "
            "settings.json, the build's inspect file); **bare** = `datasette serve -i` on the same file with the same "
            "settings.json values (`--setting`), no metadata, plugins dir or templates; bare runs a saved query's SQL "
            "as `?sql=` (the search query with `:q` instead of `fts_query(:q)`). **sqlite3** = the request's SQL "
@@ -383,7 +387,7 @@ def serving_section(r: dict[str, Any]) -> list[str]:
         out += [f"Peak memory (VmHWM) after the whole run: ours {_fmt(peak.get('ours'))} MB, bare "
                 f"{_fmt(peak.get('bare'))} MB.", ""]
     for title, key, secs in ((f"{s['concurrency']} connections", "latency", t),
-                             ("1 connection", "latency_c1", max(1.0, t / 2))):
+                             ("1 connection", "latency_c1", s.get("seconds_c1", max(1.0, t / 2)))):
         if s.get(key):
             out += [f"### {title} ({secs:g} s per request and target)", "", *_latency_rows(s[key], secs)]
     rows = s.get("latency") or []

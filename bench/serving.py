@@ -221,6 +221,42 @@ def _measure(base: str, path: str | None, concurrency: int, seconds: float,
     return wrk(base + path, connections=concurrency, seconds=seconds, headers=headers or [])
 
 
+PERCENTILES = ("mean_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms")
+COUNTS = ("requests", "duration_ms", "bytes", "connect_errors", "read_errors", "write_errors", "timeout_errors",
+          "status_errors", "errors")
+
+
+def combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several wrk runs of one request on one server as one result: counts added, max the largest, and the mean
+    and each percentile the mean of the runs' own weighted by their requests (wrk reports percentiles, not the
+    latencies; the runs are of the same request, so their distributions are alike)."""
+    out = {key: sum(run[key] for run in runs) for key in COUNTS}
+    out["max_ms"] = max(run["max_ms"] for run in runs)
+    total = out["requests"]
+    for key in PERCENTILES:
+        out[key] = round(sum(run[key] * run["requests"] for run in runs) / total, 2) if total else runs[0][key]
+    out["rps"] = round(out["requests"] / (out["duration_ms"] / 1000), 1)
+    out["runs"] = len(runs)
+    return out
+
+
+def side_by_side(ours: str, bare: str | None, concurrency: int, seconds: float,
+                 ours_headers: list[str] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """ours and bare on one request. From 2 s per target on, in the order ours, bare, bare, ours, each for half
+    the time (whole seconds, as wrk takes them): a machine that gets busier or quieter while the pair runs weighs
+    on both alike, so the ratio of the two measures the servers, not the moment. Shorter: ours, then bare."""
+    def run(url: str, secs: float, headers: list[str] | None = None) -> dict[str, Any]:
+        return wrk(url, connections=concurrency, seconds=secs, headers=headers or [])
+
+    half = round(seconds / 2)
+    if bare is None or half < 1:
+        return run(ours, seconds, ours_headers), run(bare, seconds) if bare else {}
+    first = run(ours, half, ours_headers)
+    bare_runs = [run(bare, half) for _ in range(2)]
+    last = run(ours, half, ours_headers)
+    return combined([first, last]), combined(bare_runs)
+
+
 def latency_table(db: Path, ours: str, bare: str, concurrency: int, seconds: float,
                   log: Any, cached: bool = False, skip: frozenset[str] = frozenset(),
                   only: Any = None) -> list[dict[str, Any]]:
@@ -244,11 +280,10 @@ def latency_table(db: Path, ours: str, bare: str, concurrency: int, seconds: flo
                 status_bare = client.get(bare + item["bare"]).status_code if item["bare"] else None
             except httpx.TimeoutException:
                 status_bare = "timeout"
+        ours_result, bare_result = side_by_side(ours + item["ours"], bare + item["bare"] if item["bare"] else None,
+                                                concurrency, seconds, UNCACHED if item["kind"] != "chart" else None)
         result = {"name": item["name"], "kind": item["kind"], "path": item["ours"],
-                  "status_ours": status_ours, "status_bare": status_bare,
-                  "ours": _measure(ours, item["ours"], concurrency, seconds,
-                                   UNCACHED if item["kind"] != "chart" else None),
-                  "bare": _measure(bare, item["bare"], concurrency, seconds),
+                  "status_ours": status_ours, "status_bare": status_bare, "ours": ours_result, "bare": bare_result,
                   "sqlite3": floor(db, item["floor"], concurrency, seconds)}
         if cached and item["kind"] != "chart":
             result["ours_cached"] = _measure(ours, item["ours"], concurrency, seconds)
@@ -481,7 +516,8 @@ def bench_serving(db: Path, concurrency: int, seconds: float, log: Any, proxy: b
         # A chart that could not be drawn in time on its own is not measured under load (see the chart table).
         failed = frozenset(f"/-/charts/{slug}.png" for slug, c in (result["charts"].get("charts") or {}).items()
                            if c.get("status") != 200)
-        result["latency_c1"] = latency_table(db, ours, bare, 1, max(1.0, seconds / 2), log, skip=failed)
+        result["latency_c1"] = latency_table(db, ours, bare, 1, seconds, log, skip=failed)
+        result["seconds_c1"] = seconds
         result["latency"] = latency_table(db, ours, bare, concurrency, seconds, log, cached=True, skip=failed)
         result["page_weight"] = [page_weight(ours, "/"), page_weight(ours, f"/{DB}/agreements")]
         result["peak_rss_mb"] = {"ours": peak_rss_mb(ours_proc), "bare": peak_rss_mb(bare_proc)}

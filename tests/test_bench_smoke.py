@@ -119,3 +119,39 @@ def test_the_question_sweep_asks_every_question_with_every_combination(db_path: 
     # On the shipped data every combination answers: none stopped or failed.
     assert all(rows is not None for _, _, _, rows in results)
     assert f"{expected} combinations of {len(questions)} questions; 0 over" in report(results, 30)
+
+
+def _wrk_result(requests: int, p50: float, max_ms: float) -> dict[str, float]:
+    return {"requests": requests, "duration_ms": 1000.0, "bytes": 10 * requests, "connect_errors": 0,
+            "read_errors": 0, "write_errors": 0, "timeout_errors": 0, "status_errors": 1, "errors": 1,
+            "mean_ms": p50, "p50_ms": p50, "p90_ms": p50, "p95_ms": p50, "p99_ms": p50, "max_ms": max_ms}
+
+
+def test_ours_and_bare_take_turns_so_a_change_in_load_weighs_on_both(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ours, bare, bare, ours, each for half the time; each target's two halves as one result."""
+    from bench import serving
+
+    calls: list[tuple[str, float]] = []
+    results = iter([_wrk_result(100, 2.0, 5.0), _wrk_result(50, 4.0, 9.0), _wrk_result(150, 8.0, 20.0),
+                    _wrk_result(300, 5.0, 7.0)])
+
+    def fake_wrk(url: str, **kwargs: object) -> dict[str, float]:
+        calls.append((url, kwargs["seconds"]))  # type: ignore[arg-type]
+        return next(results)
+
+    monkeypatch.setattr(serving, "wrk", fake_wrk)
+    ours, bare = serving.side_by_side("http://o/p", "http://b/p", 1, 2, None)
+    assert calls == [("http://o/p", 1), ("http://b/p", 1), ("http://b/p", 1), ("http://o/p", 1)]
+    assert ours["requests"] == 400 and ours["p50_ms"] == 4.25 and ours["max_ms"] == 7.0 and ours["rps"] == 200
+    assert bare["requests"] == 200 and bare["p50_ms"] == 7.0 and bare["errors"] == 2 and bare["runs"] == 2
+
+
+def test_a_run_too_short_to_split_measures_ours_then_bare(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import serving
+
+    calls: list[str] = []
+    monkeypatch.setattr(serving, "wrk", lambda url, **kwargs: calls.append(url) or _wrk_result(10, 1.0, 2.0))
+    ours, bare = serving.side_by_side("http://o/p", "http://b/p", 1, 1, None)
+    assert calls == ["http://o/p", "http://b/p"] and ours["requests"] == bare["requests"] == 10
+    calls.clear()
+    assert serving.side_by_side("http://o/p", None, 1, 2, None)[1] == {} and calls == ["http://o/p"]
