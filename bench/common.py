@@ -134,6 +134,32 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(timeout=10)
 
 
+def cpu_ticks(pid: int) -> int:
+    """User + system CPU time of a process and all its threads so far, in clock ticks (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+
+
+def settle(pids: Sequence[int], quiet_s: float = 0.1, timeout_s: float = 15) -> float:
+    """Wait until the servers have used no CPU for `quiet_s` (at most `timeout_s`); return the seconds waited.
+
+    wrk stops at its deadline, but a server goes on computing the answers its connections were still waiting
+    for: at 8 connections up to 8 answers of a second each. Without this wait that work lands on whatever is
+    measured next, on either server (both share the cores)."""
+    started = time.monotonic()
+    before = sum(cpu_ticks(pid) for pid in pids)
+    while time.monotonic() - started < timeout_s:
+        time.sleep(quiet_s)
+        now = sum(cpu_ticks(pid) for pid in pids)
+        if now == before:
+            break
+        before = now
+    return time.monotonic() - started
+
+
 def our_site_command(db: Path, port: int) -> list[str]:
     """`prestatieafspraken serve`, exactly: the same command line the tests start."""
     from loaders.cli import serve_command

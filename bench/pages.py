@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .common import HOST, append_side_by_side, free_port, machine_and_load, machine_info, server
+from .common import HOST, append_side_by_side, free_port, machine_and_load, machine_info, server, settle
 from .run import log
 from .serving import bare_command, latency_table, our_site_command
 
@@ -61,11 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     run: dict[str, Any] = {"date": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(), "db": str(args.db),
                            "seconds": args.seconds, "machine": machine_info(), "load_before": list(os.getloadavg()),
                            "latency": {}}
-    with server(our_site_command(db, ours_port), ours + "/-/versions.json", "ours"), \
-            server(bare_command(db, bare_port), bare + "/-/versions.json", "bare"):
+    with server(our_site_command(db, ours_port), ours + "/-/versions.json", "ours") as ours_proc, \
+            server(bare_command(db, bare_port), bare + "/-/versions.json", "bare") as bare_proc:
         for concurrency in args.concurrency:
-            run["latency"][str(concurrency)] = latency_table(db, ours, bare, concurrency, args.seconds, log,
-                                                             only=is_page)
+            run["latency"][str(concurrency)] = latency_table(
+                db, ours, bare, concurrency, args.seconds, log, only=is_page,
+                quiet=lambda: settle([ours_proc.pid, bare_proc.pid]))
     run["load_after"] = list(os.getloadavg())
     append_side_by_side(section(run))
     log("added a section to bench/side-by-side.md")

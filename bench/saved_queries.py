@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import serving
-from bench.common import HOST, SCRATCH, bare_command, free_port, our_site_command, server
+from bench.common import HOST, SCRATCH, bare_command, free_port, our_site_command, server, settle
 
 # Typical parameters besides the empty ones (which match everything).
 TYPICAL: dict[str, list[dict[str, str]]] = {
@@ -56,11 +56,14 @@ def measure(db: Path, seconds: float, names: set[str] | None = None) -> dict[str
     ours_port, bare_port = free_port(), free_port()
     ours, bare = f"http://{HOST}:{ours_port}", f"http://{HOST}:{bare_port}"
     result: dict[str, Any] = {"load_average_before": list(os.getloadavg())}
-    with server(our_site_command(db, ours_port), ours + "/-/versions.json", "ours"), \
-            server(bare_command(db, bare_port), bare + "/-/versions.json", "bare"):
+    with server(our_site_command(db, ours_port), ours + "/-/versions.json", "ours") as ours_proc, \
+            server(bare_command(db, bare_port), bare + "/-/versions.json", "bare") as bare_proc:
+        def quiet() -> None:
+            settle([ours_proc.pid, bare_proc.pid])
+
         result["charts"] = serving.chart_cache(ours)
-        result["latency_c1"] = serving.latency_table(db, ours, bare, 1, seconds, log)
-        result["latency_c8"] = serving.latency_table(db, ours, bare, 8, seconds, log)
+        result["latency_c1"] = serving.latency_table(db, ours, bare, 1, seconds, log, quiet=quiet)
+        result["latency_c8"] = serving.latency_table(db, ours, bare, 8, seconds, log, quiet=quiet)
         result["load_average_after"] = list(os.getloadavg())
     return result
 

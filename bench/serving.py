@@ -18,7 +18,7 @@ import subprocess
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from .common import (
     peak_rss_mb,
     percentile,
     server,
+    settle,
     stop,
     wait_ready,
     wrk,
@@ -240,12 +241,14 @@ def combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def side_by_side(ours: str, bare: str | None, concurrency: int, seconds: float,
-                 ours_headers: list[str] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+def side_by_side(ours: str, bare: str | None, concurrency: int, seconds: float, ours_headers: list[str] | None,
+                 quiet: Callable[[], Any] = lambda: None) -> tuple[dict[str, Any], dict[str, Any]]:
     """ours and bare on one request. From 2 s per target on, in the order ours, bare, bare, ours, each for half
     the time (whole seconds, as wrk takes them): a machine that gets busier or quieter while the pair runs weighs
-    on both alike, so the ratio of the two measures the servers, not the moment. Shorter: ours, then bare."""
+    on both alike, so the ratio of the two measures the servers, not the moment. Shorter: ours, then bare.
+    `quiet` is called before each run (bench.common.settle: the servers have finished the previous run's work)."""
     def run(url: str, secs: float, headers: list[str] | None = None) -> dict[str, Any]:
+        quiet()
         return wrk(url, connections=concurrency, seconds=secs, headers=headers or [])
 
     half = round(seconds / 2)
@@ -259,10 +262,11 @@ def side_by_side(ours: str, bare: str | None, concurrency: int, seconds: float,
 
 def latency_table(db: Path, ours: str, bare: str, concurrency: int, seconds: float,
                   log: Any, cached: bool = False, skip: frozenset[str] = frozenset(),
-                  only: Any = None) -> list[dict[str, Any]]:
+                  only: Any = None, quiet: Callable[[], Any] = lambda: None) -> list[dict[str, Any]]:
     """ours (computed in full: `Cache-Control: no-cache`), bare and sqlite3 per request; with `cached`, ours
     also as a visitor gets it (from the response store after the first request). `only`: a test on a request
-    (bench/pages.py measures the pages alone)."""
+    (bench/pages.py measures the pages alone). `quiet`: called before each measurement, to wait until the servers
+    have finished the work of the one before."""
     rows = []
     for item in requests_to_measure():
         if item["kind"] == "csv" or (only is not None and not only(item)):
@@ -281,11 +285,14 @@ def latency_table(db: Path, ours: str, bare: str, concurrency: int, seconds: flo
             except httpx.TimeoutException:
                 status_bare = "timeout"
         ours_result, bare_result = side_by_side(ours + item["ours"], bare + item["bare"] if item["bare"] else None,
-                                                concurrency, seconds, UNCACHED if item["kind"] != "chart" else None)
+                                                concurrency, seconds, UNCACHED if item["kind"] != "chart" else None,
+                                                quiet)
+        quiet()
         result = {"name": item["name"], "kind": item["kind"], "path": item["ours"],
                   "status_ours": status_ours, "status_bare": status_bare, "ours": ours_result, "bare": bare_result,
                   "sqlite3": floor(db, item["floor"], concurrency, seconds)}
         if cached and item["kind"] != "chart":
+            quiet()
             result["ours_cached"] = _measure(ours, item["ours"], concurrency, seconds)
         if result["ours"].get("p50_ms") and result["bare"].get("p50_ms"):
             result["ratio_p50_ours_to_bare"] = round(result["ours"]["p50_ms"] / result["bare"]["p50_ms"], 2)
@@ -516,9 +523,13 @@ def bench_serving(db: Path, concurrency: int, seconds: float, log: Any, proxy: b
         # A chart that could not be drawn in time on its own is not measured under load (see the chart table).
         failed = frozenset(f"/-/charts/{slug}.png" for slug, c in (result["charts"].get("charts") or {}).items()
                            if c.get("status") != 200)
-        result["latency_c1"] = latency_table(db, ours, bare, 1, seconds, log, skip=failed)
+        def quiet() -> None:
+            settle([ours_proc.pid, bare_proc.pid])
+
+        result["latency_c1"] = latency_table(db, ours, bare, 1, seconds, log, skip=failed, quiet=quiet)
         result["seconds_c1"] = seconds
-        result["latency"] = latency_table(db, ours, bare, concurrency, seconds, log, cached=True, skip=failed)
+        result["latency"] = latency_table(db, ours, bare, concurrency, seconds, log, cached=True, skip=failed,
+                                          quiet=quiet)
         result["page_weight"] = [page_weight(ours, "/"), page_weight(ours, f"/{DB}/agreements")]
         result["peak_rss_mb"] = {"ours": peak_rss_mb(ours_proc), "bare": peak_rss_mb(bare_proc)}
         result["load_average_after"] = list(os.getloadavg())

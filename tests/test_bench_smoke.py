@@ -155,3 +155,27 @@ def test_a_run_too_short_to_split_measures_ours_then_bare(monkeypatch: pytest.Mo
     assert calls == ["http://o/p", "http://b/p"] and ours["requests"] == bare["requests"] == 10
     calls.clear()
     assert serving.side_by_side("http://o/p", None, 1, 2, None)[1] == {} and calls == ["http://o/p"]
+
+
+def test_settle_waits_for_a_busy_process_and_not_for_an_idle_one() -> None:
+    """The bench waits until the servers have finished the work a wrk run left them before measuring again."""
+    import subprocess
+    import sys
+
+    from bench.common import settle
+
+    spin = "print(flush=True)\nimport time\nend = time.time() + 1.0\nwhile time.time() < end: pass\ntime.sleep(30)"
+    rest = "print(flush=True)\nimport time\ntime.sleep(30)"
+    busy, idle = (subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE) for code in (spin, rest))
+    try:
+        for proc in (busy, idle):
+            assert proc.stdout is not None
+            proc.stdout.readline()  # started: one spins for 1 s, then sleeps; the other sleeps
+        assert settle([busy.pid], timeout_s=5) >= 0.5
+        assert settle([idle.pid], timeout_s=5) < 0.5
+    finally:
+        for proc in (busy, idle):
+            proc.kill()
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
