@@ -37,20 +37,32 @@ async def citation_vars(datasette: Any) -> dict[str, Any]:
                                           publication.landing_page)}}
 
 
-async def row_citation(datasette: Any, request: Any, table: str, row: dict[str, Any]) -> dict[str, Any]:
+def read_row_and_source(conn: Any, table: str, primary_key: tuple[str, ...],
+                        values: list[str]) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    """The row and the source it cites, read in one trip to a SQL thread (the page already runs three)."""
+    where = " and ".join(f"[{k}] = ?" for k in primary_key)
+    cursor = conn.execute(f"select * from [{table}] where {where}", values)
+    found = cursor.fetchone()
+    if found is None:
+        return None
+    row = dict(zip([d[0] for d in cursor.description], found, strict=True))
+    if row.get("source_id") is None:
+        return row, None
+    cursor = conn.execute("select id, title, publisher, published_on, url from sources where id = ?",
+                          [row["source_id"]])
+    source = cursor.fetchone()
+    return row, dict(zip([d[0] for d in cursor.description], source, strict=True)) if source else None
+
+
+async def row_citation(datasette: Any, request: Any, table: str, row: dict[str, Any],
+                       source: dict[str, Any] | None) -> dict[str, Any]:
     package = served_package()
     resource = next((r for r in package.resources if r.name == table), None)
     if resource is None:
         return {}
-    db = datasette.get_database(DATABASE)
     version = await data_version(datasette)
     label = str(row.get(resource.label_column) or "") if resource.label_column else ""
     key = ", ".join(str(row.get(k)) for k in resource.primary_key)
-    source = None
-    if row.get("source_id") is not None:
-        found = await db.execute("select id, title, publisher, published_on, url from sources where id = ?",
-                                 [row["source_id"]])
-        source = dict(found.first()) if found.rows else None
     publication = served_publication()
     info = {
         "label": label or key,
@@ -84,11 +96,10 @@ def extra_template_vars(template: str, datasette: Any, request: Any, view_name: 
             values = urlsafe_components(pks)
             if len(values) != len(resource.primary_key):
                 return {}
-            where = " and ".join(f"[{k}] = ?" for k in resource.primary_key)
-            found = await db.execute(f"select * from [{table}] where {where}", values)
-            if not found.rows:
+            found = await db.execute_fn(lambda conn: read_row_and_source(conn, table, resource.primary_key, values))
+            if found is None:
                 return {}
-            return {"row_citation": await row_citation(datasette, request, table, dict(found.first()))}
+            return {"row_citation": await row_citation(datasette, request, table, *found)}
 
         return for_row
     if template != "index.html":
