@@ -79,7 +79,7 @@ bench-tools:
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null; }
 
 bench: $(STAMP) bench-tools
-	timeout 2400 $(BIN)/python -m bench.run
+	timeout 3600 $(BIN)/python -m bench.run
 
 bench-quick: $(STAMP) bench-tools
 	timeout 900 $(BIN)/python -m bench.run --quick

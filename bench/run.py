@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="scales 1 and 100, serving at 100, short runs")
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=3, help="wrk duration per request and target")
+    parser.add_argument("--seconds", type=float, default=2,
+                        help="wrk duration per request and target (from 2 on, ours and bare take turns in halves)")
     parser.add_argument("--timeout", type=float, default=900, help="per loader step at the largest scale")
     parser.add_argument("--render-only", action="store_true", help="write results.md again from results.json")
     parser.add_argument("--reuse-loader", action="store_true",
