@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .common import HOST, append_side_by_side, free_port, machine_and_load, machine_info, server, settle
+from .common import HOST, append_side_by_side, free_port, machine_and_load, machine_info, server
 from .run import log
-from .serving import bare_command, latency_table, our_site_command
+from .serving import bare_command, latency_table, our_site_command, turns_and_settling
 
 PAGE_KINDS = frozenset({"table", "facet", "row", "search"})
 
@@ -33,8 +33,9 @@ def cell(result: dict[str, Any], key: str, seconds: float) -> str:
 def section(run: dict[str, Any]) -> str:
     """The run as a Markdown section: per concurrency, p50/p95 of ours, bare and sqlite3, and the ratio at p50."""
     lines = [f"## Pages side by side (bench/pages.py, {run['date']})", "",
-             f"`python -m bench.pages {run['db']}`, {run['seconds']:g} s per request and target, the three back to "
-             "back per request; ours computed in full (`Cache-Control: no-cache`). " + machine_and_load(run), ""]
+             f"`python -m bench.pages {run['db']}`, {run['seconds']:g} s per request and target, one after the other "
+             "per request (" + turns_and_settling(run["latency"].values()) + "); ours computed in full "
+             "(`Cache-Control: no-cache`). " + machine_and_load(run), ""]
     for concurrency, rows in run["latency"].items():
         lines += [f"### {concurrency} connection{'s' if concurrency != '1' else ''}", "",
                   "| request | ours p50 | ours p95 | bare p50 | bare p95 | sqlite3 p50 | ours/bare p50 |",
@@ -65,8 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             server(bare_command(db, bare_port), bare + "/-/versions.json", "bare") as bare_proc:
         for concurrency in args.concurrency:
             run["latency"][str(concurrency)] = latency_table(
-                db, ours, bare, concurrency, args.seconds, log, only=is_page,
-                quiet=lambda: settle([ours_proc.pid, bare_proc.pid]))
+                db, ours, bare, concurrency, args.seconds, log, only=is_page, servers=(ours_proc.pid, bare_proc.pid))
     run["load_after"] = list(os.getloadavg())
     append_side_by_side(section(run))
     log("added a section to bench/side-by-side.md")

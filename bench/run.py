@@ -364,11 +364,9 @@ def serving_section(r: dict[str, Any]) -> list[str]:
     load = ", ".join(f"{x:.2f}" for x in s.get("load_average_before", []))
     load_after = ", ".join(f"{x:.2f}" for x in s.get("load_average_after", []))
     out = [f"## Serving at scale {r['serving_scale']:,}", "",
-           f"wrk, {t:g} s per request and target, at 1 connection and at {s['concurrency']}. "
-           + ("Per request ours and bare take turns, ours, bare, bare, ours, each for half the time (percentiles: "
-              "the two halves' weighted by their requests), so that a machine growing busier or quieter weighs on "
-              "both alike; then sqlite3. " if s.get("seconds_c1") else
-              "The three targets back to back per request. ") +
+           f"wrk, {t:g} s per request and target, at 1 connection and at {s['concurrency']}. Per request "
+           + serving.turns_and_settling([s.get("latency") or [], s.get("latency_c1") or []])
+           + ", so that a machine growing busier or quieter weighs on both alike. "
            "**ours** = `prestatieafspraken serve` (metadata, plugins, templates, "
            "settings.json, the build's inspect file); **bare** = `datasette serve -i` on the same file with the same "
            "settings.json values (`--setting`), no metadata, plugins dir or templates; bare runs a saved query's SQL "

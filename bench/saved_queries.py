@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import serving
-from bench.common import HOST, SCRATCH, bare_command, free_port, our_site_command, server, settle
+from bench.common import HOST, SCRATCH, bare_command, free_port, our_site_command, server
 
 # Typical parameters besides the empty ones (which match everything).
 TYPICAL: dict[str, list[dict[str, str]]] = {
@@ -58,12 +58,10 @@ def measure(db: Path, seconds: float, names: set[str] | None = None) -> dict[str
     result: dict[str, Any] = {"load_average_before": list(os.getloadavg())}
     with server(our_site_command(db, ours_port), ours + "/-/versions.json", "ours") as ours_proc, \
             server(bare_command(db, bare_port), bare + "/-/versions.json", "bare") as bare_proc:
-        def quiet() -> None:
-            settle([ours_proc.pid, bare_proc.pid])
-
+        servers = (ours_proc.pid, bare_proc.pid)
         result["charts"] = serving.chart_cache(ours)
-        result["latency_c1"] = serving.latency_table(db, ours, bare, 1, seconds, log, quiet=quiet)
-        result["latency_c8"] = serving.latency_table(db, ours, bare, 8, seconds, log, quiet=quiet)
+        result["latency_c1"] = serving.latency_table(db, ours, bare, 1, seconds, log, servers=servers)
+        result["latency_c8"] = serving.latency_table(db, ours, bare, 8, seconds, log, servers=servers)
         result["load_average_after"] = list(os.getloadavg())
     return result
 

@@ -2,9 +2,10 @@
 
 For each request: wrk at a fixed concurrency against (a) our site (`prestatieafspraken serve`'s exact
 command line), (b) bare `datasette serve -i` on the same file, (c) the request's SQL through Python's
-sqlite3 in as many threads (the floor). The three run back to back per request, so machine noise
-hits them alike. Also: EXPLAIN QUERY PLAN of every saved query, chart images from cache, bytes a browser
-transfers with and without gzip, and nginx as a caching proxy in front of two processes.
+sqlite3 in as many threads (the floor), one after the other per request: ours and bare take turns
+(`side_by_side`), and each run starts once both servers are idle (`common.settle`), so machine noise hits them
+alike. Also: EXPLAIN QUERY PLAN of every saved query, chart images from cache, bytes a browser transfers with and
+without gzip, and nginx as a caching proxy in front of two processes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import subprocess
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -242,13 +243,13 @@ def combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def side_by_side(ours: str, bare: str | None, concurrency: int, seconds: float, ours_headers: list[str] | None,
-                 quiet: Callable[[], Any] = lambda: None) -> tuple[dict[str, Any], dict[str, Any]]:
+                 servers: Sequence[int] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
     """ours and bare on one request. From 2 s per target on, in the order ours, bare, bare, ours, each for half
     the time (whole seconds, as wrk takes them): a machine that gets busier or quieter while the pair runs weighs
     on both alike, so the ratio of the two measures the servers, not the moment. Shorter: ours, then bare.
-    `quiet` is called before each run (bench.common.settle: the servers have finished the previous run's work)."""
+    Each run starts once the `servers` (pids) have finished the previous run's work (bench.common.settle)."""
     def run(url: str, secs: float, headers: list[str] | None = None) -> dict[str, Any]:
-        quiet()
+        settle(servers)
         return wrk(url, connections=concurrency, seconds=secs, headers=headers or [])
 
     half = round(seconds / 2)
@@ -260,13 +261,24 @@ def side_by_side(ours: str, bare: str | None, concurrency: int, seconds: float, 
     return combined([first, last]), combined(bare_runs)
 
 
+def turns_and_settling(tables: Any) -> str:
+    """How the rows of latency tables were measured, said from the rows themselves (a run too short to split, or
+    without the servers' pids, was measured the older way)."""
+    rows = [row for table in tables for row in table]
+    turns = any((row.get("ours") or {}).get("runs") for row in rows)
+    settled = any(row.get("settled") for row in rows)
+    return ("ours and bare take turns, ours, bare, bare, ours, each for half the time (percentiles: the two halves' "
+            "weighted by their requests), then sqlite3" if turns else "ours, then bare, then sqlite3") + \
+        ("; each run starts once both servers have finished the work of the one before" if settled else "")
+
+
 def latency_table(db: Path, ours: str, bare: str, concurrency: int, seconds: float,
                   log: Any, cached: bool = False, skip: frozenset[str] = frozenset(),
-                  only: Any = None, quiet: Callable[[], Any] = lambda: None) -> list[dict[str, Any]]:
+                  only: Any = None, servers: Sequence[int] = ()) -> list[dict[str, Any]]:
     """ours (computed in full: `Cache-Control: no-cache`), bare and sqlite3 per request; with `cached`, ours
     also as a visitor gets it (from the response store after the first request). `only`: a test on a request
-    (bench/pages.py measures the pages alone). `quiet`: called before each measurement, to wait until the servers
-    have finished the work of the one before."""
+    (bench/pages.py measures the pages alone). `servers`: the pids of both servers; each measurement waits until
+    they have finished the work of the one before."""
     rows = []
     for item in requests_to_measure():
         if item["kind"] == "csv" or (only is not None and not only(item)):
@@ -286,13 +298,13 @@ def latency_table(db: Path, ours: str, bare: str, concurrency: int, seconds: flo
                 status_bare = "timeout"
         ours_result, bare_result = side_by_side(ours + item["ours"], bare + item["bare"] if item["bare"] else None,
                                                 concurrency, seconds, UNCACHED if item["kind"] != "chart" else None,
-                                                quiet)
-        quiet()
-        result = {"name": item["name"], "kind": item["kind"], "path": item["ours"],
+                                                servers)
+        settle(servers)
+        result = {"name": item["name"], "kind": item["kind"], "path": item["ours"], "settled": bool(servers),
                   "status_ours": status_ours, "status_bare": status_bare, "ours": ours_result, "bare": bare_result,
                   "sqlite3": floor(db, item["floor"], concurrency, seconds)}
         if cached and item["kind"] != "chart":
-            quiet()
+            settle(servers)
             result["ours_cached"] = _measure(ours, item["ours"], concurrency, seconds)
         if result["ours"].get("p50_ms") and result["bare"].get("p50_ms"):
             result["ratio_p50_ours_to_bare"] = round(result["ours"]["p50_ms"] / result["bare"]["p50_ms"], 2)
@@ -523,13 +535,11 @@ def bench_serving(db: Path, concurrency: int, seconds: float, log: Any, proxy: b
         # A chart that could not be drawn in time on its own is not measured under load (see the chart table).
         failed = frozenset(f"/-/charts/{slug}.png" for slug, c in (result["charts"].get("charts") or {}).items()
                            if c.get("status") != 200)
-        def quiet() -> None:
-            settle([ours_proc.pid, bare_proc.pid])
-
-        result["latency_c1"] = latency_table(db, ours, bare, 1, seconds, log, skip=failed, quiet=quiet)
+        servers = (ours_proc.pid, bare_proc.pid)
+        result["latency_c1"] = latency_table(db, ours, bare, 1, seconds, log, skip=failed, servers=servers)
         result["seconds_c1"] = seconds
         result["latency"] = latency_table(db, ours, bare, concurrency, seconds, log, cached=True, skip=failed,
-                                          quiet=quiet)
+                                          servers=servers)
         result["page_weight"] = [page_weight(ours, "/"), page_weight(ours, f"/{DB}/agreements")]
         result["peak_rss_mb"] = {"ours": peak_rss_mb(ours_proc), "bare": peak_rss_mb(bare_proc)}
         result["load_average_after"] = list(os.getloadavg())

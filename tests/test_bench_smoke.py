@@ -144,6 +144,9 @@ def test_ours_and_bare_take_turns_so_a_change_in_load_weighs_on_both(monkeypatch
     assert calls == [("http://o/p", 1), ("http://b/p", 1), ("http://b/p", 1), ("http://o/p", 1)]
     assert ours["requests"] == 400 and ours["p50_ms"] == 4.25 and ours["max_ms"] == 7.0 and ours["rps"] == 200
     assert bare["requests"] == 200 and bare["p50_ms"] == 7.0 and bare["errors"] == 2 and bare["runs"] == 2
+    said = serving.turns_and_settling([[{"ours": ours, "bare": bare, "settled": True}]])
+    assert "take turns" in said and "idle" not in said and "finished the work" in said
+    assert serving.turns_and_settling([[{"ours": _wrk_result(1, 1.0, 1.0)}]]) == "ours, then bare, then sqlite3"
 
 
 def test_a_run_too_short_to_split_measures_ours_then_bare(monkeypatch: pytest.MonkeyPatch) -> None:
